@@ -1,0 +1,3 @@
+//! Server functions, one file per feature. Each is a thin adapter: find the caller, call a
+//! service, map the error.
+pub mod session;

@@ -1,0 +1,40 @@
+use crate::api::session::get_sign_in_info;
+use crate::urls;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let query = use_query_map();
+    let next = move || urls::safe_next_path(query.read().get("next").as_deref());
+    let info = Resource::new(|| (), |_| get_sign_in_info());
+    view! {
+        <Title text="Sign in" />
+        <main class="centered">
+            <section class="card narrow signin">
+                <div class="brand big">
+                    <span class="logo" aria-hidden="true">"⛩"</span>
+                    <span class="product">"Gatehouse"</span>
+                </div>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        info.await.ok().map(|info| view! {
+                            <p class="org-line">"Sign in to " <strong>{info.org_name}</strong></p>
+                            {info.dev_idp.then(|| view! {
+                                <p class="notice">
+                                    "Development sign-in is enabled: you will pick a demo user on the next page. "
+                                    "Do not run this configuration in production."
+                                </p>
+                            })}
+                        })
+                    })}
+                </Suspense>
+                <a class="btn btn-primary btn-wide" rel="external" href=move || urls::saml_login_with_next(&next())>
+                    "Sign in with SSO"
+                </a>
+                <p class="hint">"You will be sent to your company's identity provider and brought back here."</p>
+            </section>
+        </main>
+    }
+}

@@ -1,0 +1,11 @@
+//! Server-only code (feature `ssr`): state, persistence, sessions and the auth guard.
+//! Nothing in here reaches the WASM bundle.
+pub mod auth;
+pub mod clock;
+pub mod db;
+pub mod ids;
+pub mod org;
+pub mod saml_store;
+pub mod session_store;
+pub mod state;
+pub mod users;

@@ -1,0 +1,13 @@
+//! What every request handler and server function can reach.
+use super::clock::Clock;
+use super::db::Db;
+use super::org::Organization;
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: Clock,
+    pub org: Organization,
+    /// Whether the built-in development IdP is serving sign-ins.
+    pub dev_idp: bool,
+}

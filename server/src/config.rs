@@ -1,0 +1,524 @@
+//! Configuration, layered: built-in defaults, then an optional TOML file (`--config`), then
+//! `GATEHOUSE_*` environment variables. Validated once at start-up: an invalid setting stops
+//! the server with a message naming it. `Debug` never shows a secret.
+use serde::Deserialize;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use url::Url;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/gatehouse.db";
+pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_ORG_NAME: &str = "My Organization";
+pub const DEFAULT_OWNER_GROUPS: &str = "gatehouse-owners";
+
+/// Where the IdP's metadata comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdpSource {
+    /// A file path or an http(s) URL of IdP metadata XML.
+    Metadata(String),
+    /// The built-in development IdP.
+    Dev,
+}
+
+/// Names of the SAML attributes read from assertions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttributeNames {
+    pub email: String,
+    pub display_name: String,
+    pub groups: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen_addr: SocketAddr,
+    pub public_url: Url,
+    pub database_url: DatabaseUrl,
+    pub idp: IdpSource,
+    pub org_id: Option<String>,
+    pub org_name: String,
+    pub owner_emails: Vec<String>,
+    pub owner_groups: Vec<String>,
+    pub allow_idp_initiated: bool,
+    pub allow_sha1: bool,
+    pub attributes: AttributeNames,
+    pub session_idle_minutes: i64,
+}
+
+impl Config {
+    pub fn public_url_is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The public base URL without a trailing slash, for building absolute URLs.
+    pub fn base_url(&self) -> String {
+        self.public_url.as_str().trim_end_matches('/').to_string()
+    }
+}
+
+/// A database URL whose `Debug` and `Display` hide the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match Url::parse(&self.0) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("********"));
+                f.write_str(url.as_str())
+            }
+            _ => f.write_str(&self.0),
+        }
+    }
+}
+
+/// An invalid setting: which one, and what is wrong with it.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration: {setting}: {message}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub message: String,
+}
+
+fn invalid(setting: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting: setting.to_string(),
+        message: message.into(),
+    }
+}
+
+/// The TOML file: the same settings as the environment, lower-case without the prefix.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen_addr: Option<String>,
+    public_url: Option<String>,
+    database_url: Option<String>,
+    idp_metadata: Option<String>,
+    dev_idp: Option<bool>,
+    dev_idp_force: Option<bool>,
+    org_id: Option<String>,
+    org_name: Option<String>,
+    owner_emails: Option<Vec<String>>,
+    owner_groups: Option<Vec<String>>,
+    allow_idp_initiated: Option<bool>,
+    allow_sha1: Option<bool>,
+    email_attribute: Option<String>,
+    name_attribute: Option<String>,
+    groups_attribute: Option<String>,
+    session_idle_minutes: Option<i64>,
+}
+
+/// One setting's value and where it came from, for error messages.
+struct Layered<'a> {
+    file: &'a FileConfig,
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Layered<'_> {
+    fn env_name(key: &str) -> String {
+        format!("GATEHOUSE_{}", key.to_ascii_uppercase())
+    }
+
+    fn string(&self, key: &str, from_file: &Option<String>) -> Option<(String, String)> {
+        let env_name = Self::env_name(key);
+        if let Some(v) = (self.env)(&env_name) {
+            return Some((env_name, v));
+        }
+        from_file.clone().map(|v| (format!("{key} (config file)"), v))
+    }
+
+    fn boolean(&self, key: &str, from_file: Option<bool>) -> Result<Option<bool>, ConfigError> {
+        let env_name = Self::env_name(key);
+        if let Some(v) = (self.env)(&env_name) {
+            return match v.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => Ok(Some(true)),
+                "false" | "0" | "no" | "off" => Ok(Some(false)),
+                _ => Err(invalid(&env_name, format!("expected true or false, got {v:?}"))),
+            };
+        }
+        Ok(from_file)
+    }
+
+    fn list(&self, key: &str, from_file: &Option<Vec<String>>) -> Option<(String, Vec<String>)> {
+        let env_name = Self::env_name(key);
+        if let Some(v) = (self.env)(&env_name) {
+            let items = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            return Some((env_name, items));
+        }
+        from_file
+            .clone()
+            .map(|v| (format!("{key} (config file)"), v))
+    }
+}
+
+impl Config {
+    /// Loads from the process environment and, if given, a TOML file.
+    pub fn load(config_file: Option<&std::path::Path>) -> Result<Config, ConfigError> {
+        let text = match config_file {
+            Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                invalid("--config", format!("cannot read {}: {e}", path.display()))
+            })?),
+            None => None,
+        };
+        Config::from_sources(text.as_deref(), &|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from a TOML text and an environment lookup.
+    pub fn from_sources(
+        toml_text: Option<&str>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let file: FileConfig = match toml_text {
+            Some(text) => toml::from_str(text)
+                .map_err(|e| invalid("--config", format!("not a valid config file: {e}")))?,
+            None => FileConfig::default(),
+        };
+        let l = Layered { file: &file, env };
+
+        let listen_addr = match l.string("listen_addr", &l.file.listen_addr) {
+            Some((name, v)) => v.parse::<SocketAddr>().map_err(|_| {
+                invalid(&name, format!("expected an address like 127.0.0.1:3000, got {v:?}"))
+            })?,
+            None => DEFAULT_LISTEN_ADDR
+                .parse()
+                .map_err(|_| invalid("GATEHOUSE_LISTEN_ADDR", "bad built-in default"))?,
+        };
+
+        let public_url = match l.string("public_url", &l.file.public_url) {
+            Some((name, v)) => parse_public_url(&name, &v)?,
+            None => {
+                let host = if listen_addr.ip().is_unspecified() {
+                    "127.0.0.1".to_string()
+                } else {
+                    match listen_addr.ip() {
+                        IpAddr::V6(ip) => format!("[{ip}]"),
+                        IpAddr::V4(ip) => ip.to_string(),
+                    }
+                };
+                parse_public_url(
+                    "GATEHOUSE_PUBLIC_URL",
+                    &format!("http://{host}:{}", listen_addr.port()),
+                )?
+            }
+        };
+
+        let database_url = match l.string("database_url", &l.file.database_url) {
+            Some((name, v)) => {
+                let lower = v.to_ascii_lowercase();
+                if !(lower.starts_with("sqlite:")
+                    || lower.starts_with("postgres://")
+                    || lower.starts_with("postgresql://"))
+                {
+                    return Err(invalid(
+                        &name,
+                        "must start with sqlite:// or postgres:// (the value is not shown: it may hold a password)",
+                    ));
+                }
+                DatabaseUrl(v)
+            }
+            None => DatabaseUrl(DEFAULT_DATABASE_URL.to_string()),
+        };
+
+        let metadata = l
+            .string("idp_metadata", &l.file.idp_metadata)
+            .filter(|(_, v)| !v.trim().is_empty());
+        let dev_idp = l.boolean("dev_idp", l.file.dev_idp)?;
+        let force = l.boolean("dev_idp_force", l.file.dev_idp_force)?.unwrap_or(false);
+        let idp = match (metadata, dev_idp) {
+            (Some((name, _)), Some(true)) => {
+                return Err(invalid(
+                    "GATEHOUSE_DEV_IDP",
+                    format!("cannot be true while {name} is set: choose one identity provider"),
+                ))
+            }
+            (Some((name, v)), _) => {
+                let v = v.trim().to_string();
+                if v.starts_with("http://") || v.starts_with("https://") {
+                    Url::parse(&v)
+                        .map_err(|e| invalid(&name, format!("not a valid URL: {e}")))?;
+                }
+                IdpSource::Metadata(v)
+            }
+            (None, Some(false)) => {
+                return Err(invalid(
+                    "GATEHOUSE_IDP_METADATA",
+                    "is required when GATEHOUSE_DEV_IDP is false: nobody could sign in",
+                ))
+            }
+            (None, _) => IdpSource::Dev,
+        };
+        if idp == IdpSource::Dev && !force && !is_loopback(&public_url) {
+            return Err(invalid(
+                "GATEHOUSE_DEV_IDP",
+                format!(
+                    "the development IdP signs anyone in; it is refused on a non-loopback public URL ({public_url}). \
+                     Configure GATEHOUSE_IDP_METADATA, or set GATEHOUSE_DEV_IDP_FORCE=true if you really mean it"
+                ),
+            ));
+        }
+
+        let org_id = match l.string("org_id", &l.file.org_id) {
+            Some((name, v)) => {
+                let v = v.trim().to_string();
+                if !valid_org_id(&v) {
+                    return Err(invalid(
+                        &name,
+                        format!("{v:?} is not a valid organization id: use 3-64 characters, a-z 0-9 _ -, starting with a letter"),
+                    ));
+                }
+                Some(v)
+            }
+            None => None,
+        };
+
+        let org_name = match l.string("org_name", &l.file.org_name) {
+            Some((name, v)) => {
+                let v = v.trim().to_string();
+                if v.is_empty() || v.chars().count() > 100 || v.chars().any(char::is_control) {
+                    return Err(invalid(&name, "must be 1-100 printable characters"));
+                }
+                v
+            }
+            None => DEFAULT_ORG_NAME.to_string(),
+        };
+
+        let owner_emails = match l.list("owner_emails", &l.file.owner_emails) {
+            Some((name, list)) => list
+                .into_iter()
+                .map(|e| {
+                    normalize_email(&e)
+                        .ok_or_else(|| invalid(&name, format!("{e:?} is not an email address")))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+        let owner_groups = match l.list("owner_groups", &l.file.owner_groups) {
+            Some((_, list)) => list,
+            None => vec![DEFAULT_OWNER_GROUPS.to_string()],
+        };
+
+        let allow_idp_initiated = l
+            .boolean("allow_idp_initiated", l.file.allow_idp_initiated)?
+            .unwrap_or(false);
+        let allow_sha1 = l.boolean("allow_sha1", l.file.allow_sha1)?.unwrap_or(false);
+
+        let attr = |key: &str, file: &Option<String>, default: &str| -> Result<String, ConfigError> {
+            match l.string(key, file) {
+                Some((name, v)) if v.trim().is_empty() => Err(invalid(&name, "must not be empty")),
+                Some((_, v)) => Ok(v.trim().to_string()),
+                None => Ok(default.to_string()),
+            }
+        };
+        let attributes = AttributeNames {
+            email: attr("email_attribute", &l.file.email_attribute, "email")?,
+            display_name: attr("name_attribute", &l.file.name_attribute, "displayName")?,
+            groups: attr("groups_attribute", &l.file.groups_attribute, "groups")?,
+        };
+
+        let session_idle_minutes = match l.string(
+            "session_idle_minutes",
+            &l.file.session_idle_minutes.map(|m| m.to_string()),
+        ) {
+            Some((name, v)) => match v.trim().parse::<i64>() {
+                Ok(m) if (5..=7 * 24 * 60).contains(&m) => m,
+                _ => return Err(invalid(&name, format!("expected minutes from 5 to 10080, got {v:?}"))),
+            },
+            None => 8 * 60,
+        };
+
+        Ok(Config {
+            listen_addr,
+            public_url,
+            database_url,
+            idp,
+            org_id,
+            org_name,
+            owner_emails,
+            owner_groups,
+            allow_idp_initiated,
+            allow_sha1,
+            attributes,
+            session_idle_minutes,
+        })
+    }
+}
+
+fn parse_public_url(name: &str, v: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(v.trim()).map_err(|e| invalid(name, format!("not a valid URL: {e}")))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(invalid(name, "must be an http:// or https:// URL"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || url.host_str().is_none() {
+        return Err(invalid(name, "must be a base URL without query or fragment"));
+    }
+    if url.path() != "/" {
+        return Err(invalid(name, "serving under a sub-path is not supported; use a bare origin"));
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn valid_org_id(v: &str) -> bool {
+    (3..=64).contains(&v.len())
+        && v.starts_with(|c: char| c.is_ascii_lowercase())
+        && v
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+/// Lower-cases and checks the shape of an email address.
+pub fn normalize_email(raw: &str) -> Option<String> {
+    let email = raw.trim().to_ascii_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let ok = !local.is_empty()
+        && local.len() <= 64
+        && email.len() <= 254
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+    ok.then_some(email)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(toml: Option<&str>, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env: HashMap<String, String> =
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_sources(toml, &|k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_give_a_local_sqlite_console_with_the_dev_idp() {
+        let c = load(None, &[]).unwrap();
+        assert_eq!(c.listen_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.public_url.as_str(), "http://127.0.0.1:3000/");
+        assert_eq!(c.database_url.expose(), DEFAULT_DATABASE_URL);
+        assert_eq!(c.idp, IdpSource::Dev);
+        assert_eq!(c.owner_groups, vec!["gatehouse-owners"]);
+        assert!(!c.allow_sha1 && !c.allow_idp_initiated);
+    }
+
+    #[test]
+    fn environment_overrides_file_which_overrides_defaults() {
+        let toml = r#"
+            org_name = "From File"
+            public_url = "http://localhost:4000"
+            owner_emails = ["Boss@Example.com"]
+        "#;
+        let c = load(Some(toml), &[("GATEHOUSE_ORG_NAME", "From Env")]).unwrap();
+        assert_eq!(c.org_name, "From Env");
+        assert_eq!(c.public_url.as_str(), "http://localhost:4000/");
+        assert_eq!(c.owner_emails, vec!["boss@example.com"]);
+    }
+
+    #[test]
+    fn lists_in_the_environment_are_comma_separated() {
+        let c = load(
+            None,
+            &[("GATEHOUSE_OWNER_EMAILS", "a@x.io, B@x.io"), ("GATEHOUSE_OWNER_GROUPS", "admins,ops")],
+        )
+        .unwrap();
+        assert_eq!(c.owner_emails, vec!["a@x.io", "b@x.io"]);
+        assert_eq!(c.owner_groups, vec!["admins", "ops"]);
+    }
+
+    #[test]
+    fn each_invalid_setting_is_named() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("GATEHOUSE_PUBLIC_URL", "not a url")], "GATEHOUSE_PUBLIC_URL"),
+            (&[("GATEHOUSE_PUBLIC_URL", "ftp://x.io")], "GATEHOUSE_PUBLIC_URL"),
+            (&[("GATEHOUSE_LISTEN_ADDR", "localhost")], "GATEHOUSE_LISTEN_ADDR"),
+            (&[("GATEHOUSE_DATABASE_URL", "mysql://u:p@h/db")], "GATEHOUSE_DATABASE_URL"),
+            (&[("GATEHOUSE_DEV_IDP", "maybe")], "GATEHOUSE_DEV_IDP"),
+            (&[("GATEHOUSE_DEV_IDP", "false")], "GATEHOUSE_IDP_METADATA"),
+            (&[("GATEHOUSE_ORG_ID", "Org With Spaces")], "GATEHOUSE_ORG_ID"),
+            (&[("GATEHOUSE_OWNER_EMAILS", "not-an-email")], "GATEHOUSE_OWNER_EMAILS"),
+            (&[("GATEHOUSE_SESSION_IDLE_MINUTES", "1")], "GATEHOUSE_SESSION_IDLE_MINUTES"),
+            (
+                &[("GATEHOUSE_IDP_METADATA", "/etc/idp.xml"), ("GATEHOUSE_DEV_IDP", "true")],
+                "GATEHOUSE_DEV_IDP",
+            ),
+        ];
+        for (env, setting) in cases {
+            let err = load(None, env).unwrap_err();
+            assert_eq!(err.setting, *setting, "{env:?} gave {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        let err = load(Some("pubic_url = \"http://x\""), &[]).unwrap_err();
+        assert_eq!(err.setting, "--config");
+        assert!(err.message.contains("pubic_url"), "{}", err.message);
+    }
+
+    #[test]
+    fn the_dev_idp_is_refused_on_a_public_url_unless_forced() {
+        let err = load(None, &[("GATEHOUSE_PUBLIC_URL", "https://console.example.com")]).unwrap_err();
+        assert_eq!(err.setting, "GATEHOUSE_DEV_IDP");
+        let forced = load(
+            None,
+            &[
+                ("GATEHOUSE_PUBLIC_URL", "https://console.example.com"),
+                ("GATEHOUSE_DEV_IDP_FORCE", "true"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(forced.idp, IdpSource::Dev);
+        for ok in ["http://localhost:3000", "http://127.0.0.5:80", "http://[::1]:3000"] {
+            assert!(load(None, &[("GATEHOUSE_PUBLIC_URL", ok)]).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_database_password() {
+        let c = load(
+            None,
+            &[("GATEHOUSE_DATABASE_URL", "postgres://app:s3cret-pw@db.internal/gatehouse")],
+        )
+        .unwrap();
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("s3cret-pw"), "{debug}");
+        assert!(debug.contains("db.internal"));
+        let err = load(None, &[("GATEHOUSE_DATABASE_URL", "mysql://app:s3cret-pw@h/db")]).unwrap_err();
+        assert!(!err.to_string().contains("s3cret-pw"));
+    }
+
+    #[test]
+    fn emails_are_normalized_or_refused() {
+        assert_eq!(normalize_email(" Ada@Example.COM ").as_deref(), Some("ada@example.com"));
+        for bad in ["", "ada", "ada@", "@x.io", "ada@localhost", "a b@x.io", "a@x.io@y.io"] {
+            assert_eq!(normalize_email(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The Gatehouse server: configuration → telemetry → build → run.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod config;
+pub mod dev_idp;
+pub mod html;
+pub mod routes;
+pub mod saml;
+pub mod telemetry;
+
+use app::server::clock::Clock;
+use app::server::db::Db;
+use app::server::state::AppState;
+use app::server::{org, saml_store};
+use config::{Config, IdpSource};
+use dev_idp::DevIdp;
+use leptos::config::LeptosOptions;
+use routes::{RolePolicy, ServerState, SessionSettings};
+use saml::{SamlSp, SpOptions};
+use samael::metadata::EntityDescriptor;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("{0}")]
+    Db(#[from] app::server::db::DbSetupError),
+    #[error("{0}")]
+    Org(#[from] org::OrgError),
+    #[error("GATEHOUSE_IDP_METADATA: {0}")]
+    IdpMetadata(String),
+    #[error("SAML: {0}")]
+    Saml(#[from] saml::SamlSetupError),
+    #[error("development IdP: {0}")]
+    DevIdp(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    state: ServerState,
+}
+
+impl Application {
+    /// Connects and migrates the database, loads the IdP, and binds `config.listen_addr`.
+    pub async fn build(config: Config, clock: Clock) -> Result<Application, StartupError> {
+        let listener = TcpListener::bind(config.listen_addr)
+            .await
+            .map_err(|source| StartupError::Listen {
+                addr: config.listen_addr,
+                source,
+            })?;
+        Application::build_on(listener, config, clock).await
+    }
+
+    /// As [`Application::build`], on a listener the caller bound (tests bind port 0).
+    pub async fn build_on(
+        listener: TcpListener,
+        config: Config,
+        clock: Clock,
+    ) -> Result<Application, StartupError> {
+        let db = Db::connect(config.database_url.expose()).await?;
+        let org = org::ensure_organization(&db, config.org_id.as_deref(), &config.org_name, clock.unix())
+            .await?;
+        let base_url = config.base_url();
+        let (idp_metadata, dev_idp) = match &config.idp {
+            IdpSource::Dev => {
+                let idp = DevIdp::generate(&base_url).map_err(StartupError::DevIdp)?;
+                (idp.metadata(), Some(Arc::new(idp)))
+            }
+            IdpSource::Metadata(source) => (load_idp_metadata(source).await?, None),
+        };
+        let saml = SamlSp::new(
+            idp_metadata,
+            SpOptions {
+                public_base_url: base_url,
+                allow_sha1: config.allow_sha1,
+                allow_idp_initiated: config.allow_idp_initiated,
+                attributes: config.attributes.clone(),
+            },
+        )?;
+        let state = ServerState {
+            app: AppState {
+                db,
+                clock,
+                org,
+                dev_idp: dev_idp.is_some(),
+            },
+            leptos: leptos_options(),
+            saml: Arc::new(saml),
+            dev_idp,
+            roles: Arc::new(RolePolicy {
+                owner_emails: config.owner_emails.clone(),
+                owner_groups: config.owner_groups.clone(),
+            }),
+        };
+        let router = routes::router(
+            state.clone(),
+            SessionSettings {
+                secure_cookie: config.public_url_is_https(),
+                idle_minutes: config.session_idle_minutes,
+            },
+        );
+        Ok(Application {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &ServerState {
+        &self.state
+    }
+
+    /// Serves until SIGINT/SIGTERM, purging expired SAML state and sessions every ten minutes.
+    pub async fn run(self) -> std::io::Result<()> {
+        let app_state = self.state.app.clone();
+        let purge = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                if let Err(e) = saml_store::purge_expired(app_state.db.pool(), app_state.clock.unix()).await {
+                    tracing::warn!("purging expired rows failed: {e}");
+                }
+            }
+        });
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await;
+        purge.abort();
+        self.state.app.db.close().await;
+        served
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+/// The Leptos options cargo-leptos compiled in, or the workspace defaults when the binary was
+/// built by plain cargo (tests).
+fn leptos_options() -> LeptosOptions {
+    match leptos::config::get_configuration(None) {
+        Ok(conf) => conf.leptos_options,
+        Err(_) => LeptosOptions::builder()
+            .output_name("gatehouse")
+            .site_root(std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into()))
+            .site_pkg_dir("pkg")
+            .build(),
+    }
+}
+
+/// Reads IdP metadata from a file or an http(s) URL. A URL is retried briefly, so the console
+/// can start alongside its IdP.
+pub async fn load_idp_metadata(source: &str) -> Result<EntityDescriptor, StartupError> {
+    let xml = if source.starts_with("http://") || source.starts_with("https://") {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| StartupError::IdpMetadata(e.to_string()))?;
+        let mut last_error = String::new();
+        let mut body = None;
+        for attempt in 0..10 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            match client.get(source).send().await.and_then(|r| r.error_for_status()) {
+                Ok(response) => match response.text().await {
+                    Ok(text) => {
+                        body = Some(text);
+                        break;
+                    }
+                    Err(e) => last_error = e.to_string(),
+                },
+                Err(e) => last_error = e.to_string(),
+            }
+        }
+        body.ok_or_else(|| StartupError::IdpMetadata(format!("cannot fetch {source}: {last_error}")))?
+    } else {
+        std::fs::read_to_string(source)
+            .map_err(|e| StartupError::IdpMetadata(format!("cannot read {source}: {e}")))?
+    };
+    if xml.to_ascii_uppercase().contains("<!DOCTYPE") {
+        return Err(StartupError::IdpMetadata(format!("{source} contains a DOCTYPE; refusing it")));
+    }
+    xml.parse::<EntityDescriptor>()
+        .map_err(|e| StartupError::IdpMetadata(format!("{source} is not SAML metadata: {e}")))
+}

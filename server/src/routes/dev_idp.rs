@@ -1,0 +1,103 @@
+//! HTTP side of the development IdP: pick a demo user, get a signed response POSTed to the ACS.
+use super::ServerState;
+use crate::dev_idp::{demo_user, parse_redirect_request, RequestInfo, DEMO_USERS};
+use crate::html;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct SsoParams {
+    #[serde(rename = "SAMLRequest")]
+    saml_request: Option<String>,
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
+    user: Option<String>,
+}
+
+pub async fn metadata(State(state): State<ServerState>) -> Response {
+    match state.dev_idp.as_ref().map(|idp| idp.metadata_xml()) {
+        Some(Ok(xml)) => ([(header::CONTENT_TYPE, "application/samlmetadata+xml")], xml).into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Only AuthnRequests from this console are answered.
+fn checked_request(state: &ServerState, params: &SsoParams) -> Result<RequestInfo, String> {
+    let raw = params.saml_request.as_deref().ok_or("no SAMLRequest parameter")?;
+    let request = parse_redirect_request(raw)?;
+    if request.acs_url != state.saml.acs_url() || request.issuer != state.saml.entity_id() {
+        return Err("the development IdP only answers this console's own requests".into());
+    }
+    Ok(request)
+}
+
+fn bad_request(message: &str) -> Response {
+    let body = format!(
+        "<h1>Development IdP</h1><p class=\"error-text\">{}</p><a class=\"btn\" href=\"/signin\">Back to sign-in</a>",
+        html::escape(message)
+    );
+    (StatusCode::BAD_REQUEST, Html(html::page("Development IdP", &body))).into_response()
+}
+
+pub async fn sso_page(State(state): State<ServerState>, Query(params): Query<SsoParams>) -> Response {
+    if let Err(e) = checked_request(&state, &params) {
+        return bad_request(&e);
+    }
+    let saml_request = params.saml_request.unwrap_or_default();
+    let relay_state = params.relay_state.unwrap_or_default();
+    let users: String = DEMO_USERS
+        .iter()
+        .map(|u| {
+            format!(
+                "<li><form method=\"post\" action=\"{action}\">\
+                 <input type=\"hidden\" name=\"SAMLRequest\" value=\"{req}\">\
+                 <input type=\"hidden\" name=\"RelayState\" value=\"{relay}\">\
+                 <button class=\"btn btn-wide demo-user\" type=\"submit\" name=\"user\" value=\"{email}\">\
+                 Sign in as {name}</button><span class=\"hint\">{email} — {blurb}</span></form></li>",
+                action = app::urls::DEV_IDP_SSO,
+                req = html::escape(&saml_request),
+                relay = html::escape(&relay_state),
+                email = html::escape(u.email),
+                name = html::escape(u.display_name),
+                blurb = html::escape(u.blurb),
+            )
+        })
+        .collect();
+    let body = format!(
+        "<h1>Development IdP</h1><p class=\"notice\">A built-in identity provider for trying \
+         Gatehouse. It signs a real SAML response for the user you pick. Never enable it in production.</p>\
+         <ul class=\"demo-users\">{users}</ul>"
+    );
+    Html(html::page("Development IdP", &body)).into_response()
+}
+
+pub async fn sso_submit(State(state): State<ServerState>, Form(params): Form<SsoParams>) -> Response {
+    let Some(idp) = state.dev_idp.clone() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let request = match checked_request(&state, &params) {
+        Ok(r) => r,
+        Err(e) => return bad_request(&e),
+    };
+    let Some(user) = params.user.as_deref().and_then(demo_user) else {
+        return bad_request("unknown demo user");
+    };
+    let now = chrono::DateTime::from_timestamp(state.app.clock.unix(), 0).unwrap_or_default();
+    match idp.signed_response_b64(user, &request, now) {
+        Ok(response) => {
+            let relay = params.relay_state.unwrap_or_default();
+            Html(html::auto_post(
+                &request.acs_url,
+                &[("SAMLResponse", &response), ("RelayState", &relay)],
+            ))
+            .into_response()
+        }
+        Err(e) => {
+            tracing::error!("dev IdP could not sign a response: {e}");
+            bad_request("the development IdP could not sign a response")
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! The axum router: plain routes for SSO and sign-out, the Leptos pages and server functions,
+//! and the layers around them (request id, tracing, sessions, the page guard).
+pub mod dev_idp;
+pub mod saml;
+
+use crate::dev_idp::DevIdp;
+use crate::saml::SamlSp;
+use app::server::auth;
+use app::server::session_store::DbSessionStore;
+use app::server::state::AppState;
+use app::urls;
+use axum::extract::{FromRef, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// Who becomes an owner on first sign-in.
+#[derive(Clone, Debug, Default)]
+pub struct RolePolicy {
+    pub owner_emails: Vec<String>,
+    pub owner_groups: Vec<String>,
+}
+
+impl RolePolicy {
+    pub fn initial_role(&self, email: &str, groups: &[String]) -> app::model::Role {
+        let by_email = self.owner_emails.iter().any(|e| e == email);
+        let by_group = groups.iter().any(|g| self.owner_groups.contains(g));
+        if by_email || by_group {
+            app::model::Role::Owner
+        } else {
+            app::model::Role::Collaborator
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct ServerState {
+    pub app: AppState,
+    pub leptos: LeptosOptions,
+    pub saml: Arc<SamlSp>,
+    pub dev_idp: Option<Arc<DevIdp>>,
+    pub roles: Arc<RolePolicy>,
+}
+
+impl FromRef<ServerState> for LeptosOptions {
+    fn from_ref(state: &ServerState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+impl FromRef<ServerState> for AppState {
+    fn from_ref(state: &ServerState) -> Self {
+        state.app.clone()
+    }
+}
+
+pub struct SessionSettings {
+    pub secure_cookie: bool,
+    pub idle_minutes: i64,
+}
+
+pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
+    let routes = generate_route_list(app::app::App);
+    let app_state = state.app.clone();
+    let session_layer = SessionManagerLayer::new(DbSessionStore::new(
+        state.app.db.clone(),
+        state.app.clock.clone(),
+    ))
+    .with_name("gatehouse_session")
+    .with_http_only(true)
+    .with_same_site(SameSite::Lax)
+    .with_secure(sessions.secure_cookie)
+    .with_path("/")
+    .with_expiry(Expiry::OnInactivity(time::Duration::minutes(sessions.idle_minutes)));
+
+    let mut router = Router::new()
+        .route(urls::HEALTH, get(|| async { "ok" }))
+        .route(urls::SAML_METADATA, get(saml::metadata))
+        .route(urls::SAML_LOGIN, get(saml::login))
+        .route(urls::SAML_ACS, post(saml::acs))
+        .route(urls::LOGOUT, post(saml::logout));
+    if state.dev_idp.is_some() {
+        router = router
+            .route(urls::DEV_IDP_SSO, get(dev_idp::sso_page).post(dev_idp::sso_submit))
+            .route(urls::DEV_IDP_METADATA, get(dev_idp::metadata));
+    }
+    let shell = {
+        let leptos = state.leptos.clone();
+        move || app::app::shell(leptos.clone())
+    };
+    router
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(app_state.clone()),
+            shell,
+        )
+        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(app::app::shell))
+        .layer(middleware::from_fn_with_state(state.clone(), require_session_for_pages))
+        .layer(session_layer)
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            tracing::info_span!(
+                "request",
+                method = %req.method(),
+                path = %req.uri().path(),
+                request_id = %request_id(req.headers()),
+            )
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+pub fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("unknown")
+        .to_string()
+}
+
+/// Console pages are not rendered for anonymous visitors: they are sent to sign in and
+/// brought back afterwards.
+async fn require_session_for_pages(
+    State(state): State<ServerState>,
+    session: tower_sessions::Session,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() == axum::http::Method::GET && urls::is_console_page(request.uri().path()) {
+        match auth::session_user(&state.app, &session).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                let here = request
+                    .uri()
+                    .path_and_query()
+                    .map(|pq| pq.as_str().to_string())
+                    .unwrap_or_else(|| urls::HOME.to_string());
+                return Redirect::to(&urls::sign_in_with_next(&here)).into_response();
+            }
+            Err(err) => {
+                return (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response();
+            }
+        }
+    }
+    next.run(request).await
+}

@@ -1,0 +1,407 @@
+//! Gatehouse as a SAML 2.0 Service Provider, on samael.
+//!
+//! samael verifies the signature (reducing the document to what is signed, which defeats
+//! signature wrapping), issuer, destination, recipient, InResponseTo and validity windows.
+//! On top of that, because samael does not, this module: refuses DOCTYPEs; refuses to start
+//! without an IdP signing certificate (samael would silently skip verification); requires an
+//! AudienceRestriction naming us; requires exactly one assertion; requires a subject; refuses
+//! SHA-1 unless allowed; and checks validity windows against the injectable clock. Request-id
+//! consumption and the replay cache need the database and live in the ACS handler.
+pub mod prescan;
+
+use crate::config::AttributeNames;
+use base64::Engine as _;
+use samael::crypto::AllowedSignatureAlgorithm;
+use samael::metadata::{EntityDescriptor, HTTP_REDIRECT_BINDING};
+use samael::schema::Assertion;
+use samael::service_provider::{Error as SpError, ServiceProvider, ServiceProviderBuilder};
+use samael::traits::ToXml;
+use std::fmt;
+use time::OffsetDateTime;
+use url::Url;
+
+/// Largest SAMLResponse we read (base64 text). Real responses are a few KB.
+pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
+/// How long an issued AuthnRequest may be answered.
+pub const REQUEST_TTL_SECONDS: i64 = 10 * 60;
+/// Allowed clock difference with the IdP.
+const CLOCK_SKEW_SECONDS: i64 = 180;
+/// How long an accepted assertion id is remembered when it states no expiry of its own.
+const DEFAULT_REPLAY_WINDOW_SECONDS: i64 = 60 * 60;
+
+pub struct SamlSp {
+    sp: ServiceProvider,
+    entity_id: String,
+    acs_url: String,
+    idp_sso_url: String,
+    allow_sha1: bool,
+    allow_idp_initiated: bool,
+    attributes: AttributeNames,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SamlSetupError {
+    #[error("the IdP metadata has no signing certificate: refusing to accept unsigned sign-ins")]
+    NoSigningCertificate,
+    #[error("the IdP metadata has an unreadable signing certificate: {0}")]
+    BadCertificate(String),
+    #[error("the IdP metadata has no SingleSignOnService with the HTTP-Redirect binding")]
+    NoRedirectEndpoint,
+    #[error("the IdP metadata has no entityID")]
+    NoEntityId,
+    #[error("could not build the service provider: {0}")]
+    Build(String),
+}
+
+/// Settings of the SP side that come from configuration.
+pub struct SpOptions {
+    pub public_base_url: String,
+    pub allow_sha1: bool,
+    pub allow_idp_initiated: bool,
+    pub attributes: AttributeNames,
+}
+
+/// A response that passed every check that does not need the database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidatedResponse {
+    pub in_response_to: Option<String>,
+    pub assertion_id: String,
+    /// Unix seconds until which the assertion id must be remembered against replay.
+    pub replay_expires_at: i64,
+    pub email: String,
+    pub display_name: String,
+    pub groups: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefusalKind {
+    TooLarge,
+    Malformed,
+    Doctype,
+    AssertionCount,
+    Unsigned,
+    BadSignature,
+    WeakAlgorithm,
+    Expired,
+    NotYetValid,
+    Audience,
+    Recipient,
+    Issuer,
+    IdpError,
+    Unsolicited,
+    UnknownRequest,
+    Replay,
+    NoSubject,
+    BadEmail,
+    Unsupported,
+}
+
+impl RefusalKind {
+    /// The sentence shown after "Sign-in failed: ".
+    pub fn message(self) -> &'static str {
+        match self {
+            RefusalKind::TooLarge => "the identity provider's response was too large",
+            RefusalKind::Malformed => "the identity provider's response could not be read",
+            RefusalKind::Doctype => "the identity provider's response contained a forbidden DOCTYPE declaration",
+            RefusalKind::AssertionCount => "the identity provider's response must contain exactly one assertion",
+            RefusalKind::Unsigned => "the identity provider's response was not signed",
+            RefusalKind::BadSignature => "the identity provider's response signature was invalid",
+            RefusalKind::WeakAlgorithm => "the identity provider's response was signed with SHA-1, which is not allowed",
+            RefusalKind::Expired => "the identity provider's response was expired",
+            RefusalKind::NotYetValid => "the identity provider's response is not valid yet (check the clocks)",
+            RefusalKind::Audience => "the identity provider's response was meant for a different service",
+            RefusalKind::Recipient => "the identity provider's response was addressed to a different URL",
+            RefusalKind::Issuer => "the identity provider's response came from an unexpected issuer",
+            RefusalKind::IdpError => "the identity provider reported an error",
+            RefusalKind::Unsolicited => "sign-ins started at the identity provider are not enabled; start from this console",
+            RefusalKind::UnknownRequest => "the sign-in attempt was unknown, expired or already used; please start again",
+            RefusalKind::Replay => "the identity provider's response was already used",
+            RefusalKind::NoSubject => "the identity provider's response did not say who you are",
+            RefusalKind::BadEmail => "the identity provider did not send a valid email address",
+            RefusalKind::Unsupported => "the identity provider's response uses a feature Gatehouse does not support (encrypted assertions)",
+        }
+    }
+}
+
+/// Why a response was refused: a kind for the user, a detail for the log.
+#[derive(Debug)]
+pub struct Refusal {
+    pub kind: RefusalKind,
+    pub detail: String,
+}
+
+impl Refusal {
+    pub fn new(kind: RefusalKind, detail: impl Into<String>) -> Self {
+        Refusal {
+            kind,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.kind, self.detail)
+    }
+}
+
+const STRONG_ALGORITHMS: [AllowedSignatureAlgorithm; 6] = [
+    AllowedSignatureAlgorithm::RsaSha256,
+    AllowedSignatureAlgorithm::RsaSha384,
+    AllowedSignatureAlgorithm::RsaSha512,
+    AllowedSignatureAlgorithm::EcdsaSha256,
+    AllowedSignatureAlgorithm::EcdsaSha384,
+    AllowedSignatureAlgorithm::EcdsaSha512,
+];
+
+impl SamlSp {
+    pub fn new(idp: EntityDescriptor, options: SpOptions) -> Result<Self, SamlSetupError> {
+        let base = options.public_base_url.trim_end_matches('/');
+        let entity_id = format!("{base}{}", app::urls::SAML_METADATA);
+        let acs_url = format!("{base}{}", app::urls::SAML_ACS);
+        if idp.entity_id.as_deref().unwrap_or_default().is_empty() {
+            return Err(SamlSetupError::NoEntityId);
+        }
+        let sp = ServiceProviderBuilder::default()
+            .entity_id(entity_id.clone())
+            .acs_url(acs_url.clone())
+            .slo_url(format!("{base}{}", app::urls::LOGOUT))
+            .metadata_url(entity_id.clone())
+            .idp_metadata(idp)
+            .authn_name_id_format(Some(
+                "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress".to_string(),
+            ))
+            .allow_idp_initiated(options.allow_idp_initiated)
+            .allowed_signature_algorithms(if options.allow_sha1 {
+                None
+            } else {
+                Some(STRONG_ALGORITHMS.to_vec())
+            })
+            .max_clock_skew(chrono::Duration::seconds(CLOCK_SKEW_SECONDS))
+            .max_issue_delay(chrono::Duration::seconds(CLOCK_SKEW_SECONDS))
+            .build()
+            .map_err(|e| SamlSetupError::Build(e.to_string()))?;
+        // Fail closed: without a certificate samael would accept unsigned responses.
+        match sp.idp_signing_certs() {
+            Ok(Some(certs)) if !certs.is_empty() => {}
+            Ok(_) => return Err(SamlSetupError::NoSigningCertificate),
+            Err(e) => return Err(SamlSetupError::BadCertificate(e.to_string())),
+        }
+        let idp_sso_url = sp
+            .sso_binding_location(HTTP_REDIRECT_BINDING)
+            .ok_or(SamlSetupError::NoRedirectEndpoint)?;
+        Ok(SamlSp {
+            sp,
+            entity_id,
+            acs_url,
+            idp_sso_url,
+            allow_sha1: options.allow_sha1,
+            allow_idp_initiated: options.allow_idp_initiated,
+            attributes: options.attributes,
+        })
+    }
+
+    pub fn entity_id(&self) -> &str {
+        &self.entity_id
+    }
+
+    pub fn acs_url(&self) -> &str {
+        &self.acs_url
+    }
+
+    /// SP metadata XML for the IdP to import.
+    pub fn metadata_xml(&self) -> Result<String, String> {
+        let metadata = self.sp.metadata().map_err(|e| e.to_string())?;
+        let xml = metadata.to_string().map_err(|e| format!("{e:?}"))?;
+        Ok(format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{xml}"))
+    }
+
+    /// The IdP URL (HTTP-Redirect binding) that carries an AuthnRequest with `request_id`.
+    pub fn authn_request_url(&self, request_id: &str) -> Result<Url, String> {
+        let mut request = self
+            .sp
+            .make_authentication_request(&self.idp_sso_url)
+            .map_err(|e| e.to_string())?;
+        request.id = request_id.to_string();
+        request
+            .redirect("")
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "the AuthnRequest has no destination".to_string())
+    }
+
+    /// Every check of a base64 `SAMLResponse` that does not need the database.
+    pub fn validate(
+        &self,
+        saml_response: &str,
+        now: OffsetDateTime,
+    ) -> Result<ValidatedResponse, Refusal> {
+        if saml_response.len() > MAX_RESPONSE_BYTES {
+            return Err(Refusal::new(RefusalKind::TooLarge, format!("{} bytes", saml_response.len())));
+        }
+        let compact: String = saml_response.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(compact.as_bytes())
+            .map_err(|e| Refusal::new(RefusalKind::Malformed, format!("base64: {e}")))?;
+        let xml = String::from_utf8(bytes)
+            .map_err(|_| Refusal::new(RefusalKind::Malformed, "not UTF-8"))?;
+        self.validate_xml(&xml, now)
+    }
+
+    pub fn validate_xml(&self, xml: &str, now: OffsetDateTime) -> Result<ValidatedResponse, Refusal> {
+        let scan = prescan::prescan(xml).map_err(|(kind, detail)| Refusal::new(kind, detail))?;
+        if scan.assertions != 1 {
+            return Err(Refusal::new(
+                RefusalKind::AssertionCount,
+                format!("{} assertions", scan.assertions),
+            ));
+        }
+        if scan.signatures == 0 {
+            return Err(Refusal::new(RefusalKind::Unsigned, "no Signature element"));
+        }
+        if !self.allow_sha1 && scan.uses_weak_algorithm() {
+            return Err(Refusal::new(
+                RefusalKind::WeakAlgorithm,
+                format!("algorithms {:?}", scan.algorithms),
+            ));
+        }
+        if scan.in_response_to.is_none() && !self.allow_idp_initiated {
+            return Err(Refusal::new(RefusalKind::Unsolicited, "no InResponseTo"));
+        }
+        let possible: Vec<&str> = scan.in_response_to.as_deref().into_iter().collect();
+        let assertion = self
+            .sp
+            .parse_xml_response(xml, Some(&possible))
+            .map_err(refusal_from_samael)?;
+        self.check_assertion(&assertion, scan.in_response_to, now)
+    }
+
+    fn check_assertion(
+        &self,
+        assertion: &Assertion,
+        in_response_to: Option<String>,
+        now: OffsetDateTime,
+    ) -> Result<ValidatedResponse, Refusal> {
+        let now_s = now.unix_timestamp();
+        let conditions = assertion
+            .conditions
+            .as_ref()
+            .ok_or_else(|| Refusal::new(RefusalKind::Audience, "no Conditions"))?;
+        let audiences = conditions
+            .audience_restrictions
+            .as_ref()
+            .ok_or_else(|| Refusal::new(RefusalKind::Audience, "no AudienceRestriction"))?;
+        if !audiences
+            .iter()
+            .any(|r| r.audience.iter().any(|a| a == &self.entity_id))
+        {
+            return Err(Refusal::new(RefusalKind::Audience, format!("audiences {audiences:?}")));
+        }
+        // Validity windows, against our clock (samael checks the system clock).
+        let mut expiries = Vec::new();
+        if let Some(t) = conditions.not_on_or_after {
+            expiries.push(t.timestamp());
+        }
+        let subject = assertion
+            .subject
+            .as_ref()
+            .ok_or_else(|| Refusal::new(RefusalKind::NoSubject, "no Subject"))?;
+        for confirmation in subject.subject_confirmations.iter().flatten() {
+            if let Some(t) = confirmation
+                .subject_confirmation_data
+                .as_ref()
+                .and_then(|d| d.not_on_or_after)
+            {
+                expiries.push(t.timestamp());
+            }
+        }
+        if expiries.iter().any(|&t| t + CLOCK_SKEW_SECONDS <= now_s) {
+            return Err(Refusal::new(RefusalKind::Expired, format!("NotOnOrAfter {expiries:?} at {now_s}")));
+        }
+        if let Some(t) = conditions.not_before {
+            if now_s + CLOCK_SKEW_SECONDS < t.timestamp() {
+                return Err(Refusal::new(RefusalKind::NotYetValid, format!("NotBefore {t}")));
+            }
+        }
+        if assertion.issue_instant.timestamp() > now_s + CLOCK_SKEW_SECONDS {
+            return Err(Refusal::new(RefusalKind::NotYetValid, "IssueInstant in the future"));
+        }
+
+        let name_id = subject
+            .name_id
+            .as_ref()
+            .map(|n| n.value.trim().to_string())
+            .filter(|v| !v.is_empty());
+        let email_attr = self.attribute(assertion, &self.attributes.email).into_iter().next();
+        let raw_email = email_attr
+            .or(name_id)
+            .ok_or_else(|| Refusal::new(RefusalKind::NoSubject, "no NameID and no email attribute"))?;
+        let email = crate::config::normalize_email(&raw_email)
+            .ok_or_else(|| Refusal::new(RefusalKind::BadEmail, format!("{raw_email:?}")))?;
+        let display_name = self
+            .attribute(assertion, &self.attributes.display_name)
+            .into_iter()
+            .next()
+            .map(|n| n.chars().filter(|c| !c.is_control()).take(200).collect::<String>())
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_string());
+        let groups = self.attribute(assertion, &self.attributes.groups);
+        let replay_expires_at = expiries
+            .iter()
+            .max()
+            .map(|t| t + CLOCK_SKEW_SECONDS)
+            .unwrap_or(now_s + DEFAULT_REPLAY_WINDOW_SECONDS);
+        if assertion.id.trim().is_empty() {
+            return Err(Refusal::new(RefusalKind::Malformed, "assertion without ID"));
+        }
+        Ok(ValidatedResponse {
+            in_response_to,
+            assertion_id: assertion.id.clone(),
+            replay_expires_at,
+            email,
+            display_name: display_name.trim().to_string(),
+            groups,
+        })
+    }
+
+    /// All values of the attribute with this Name (or FriendlyName).
+    fn attribute(&self, assertion: &Assertion, name: &str) -> Vec<String> {
+        assertion
+            .attribute_statements
+            .iter()
+            .flatten()
+            .flat_map(|s| s.attributes.iter())
+            .filter(|a| a.name.as_deref() == Some(name) || a.friendly_name.as_deref() == Some(name))
+            .flat_map(|a| a.values.iter())
+            .filter_map(|v| v.value.as_ref())
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+}
+
+fn refusal_from_samael(err: SpError) -> Refusal {
+    let kind = match &err {
+        SpError::FailedToValidateSignature => RefusalKind::BadSignature,
+        SpError::AssertionExpired { .. }
+        | SpError::ResponseExpired { .. }
+        | SpError::AssertionConditionExpired { .. }
+        | SpError::AssertionSubjectConfirmationExpired { .. } => RefusalKind::Expired,
+        SpError::AssertionConditionExpiredBefore { .. }
+        | SpError::AssertionSubjectConfirmationExpiredBefore { .. } => RefusalKind::NotYetValid,
+        SpError::AssertionConditionAudienceRestrictionFailed { .. } => RefusalKind::Audience,
+        SpError::DestinationValidationError { .. } | SpError::AssertionRecipientMismatch { .. } => {
+            RefusalKind::Recipient
+        }
+        SpError::AssertionIssuerMismatch { .. } | SpError::ResponseIssuerMismatch { .. } => {
+            RefusalKind::Issuer
+        }
+        SpError::ResponseBadStatusCode { .. } => RefusalKind::IdpError,
+        SpError::AssertionInResponseToInvalid { .. }
+        | SpError::ResponseInResponseToInvalid { .. } => RefusalKind::UnknownRequest,
+        SpError::EncryptedAssertionsNotYetSupported
+        | SpError::MissingPrivateKeySP
+        | SpError::FailedToDecryptAssertion => RefusalKind::Unsupported,
+        _ => RefusalKind::Malformed,
+    };
+    Refusal::new(kind, err.to_string())
+}
