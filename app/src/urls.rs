@@ -17,9 +17,12 @@ pub const SERVER_FN_PREFIX: &str = "/fn";
 /// Console pages that need a signed-in user; the server redirects to sign-in before rendering.
 pub fn is_console_page(path: &str) -> bool {
     path == HOME
-        || [CREDENTIALS, IAM]
-            .iter()
-            .any(|p| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')))
+        || [CREDENTIALS, IAM].iter().any(|p| {
+            path == *p
+                || path
+                    .strip_prefix(p)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
 }
 
 /// `next` is only ever a local absolute path: `/…` but not `//…` (protocol-relative) nor
@@ -84,13 +87,20 @@ mod tests {
             "",
             "/ok\r\nSet-Cookie: x=y",
         ] {
-            assert_eq!(safe_next_path(Some(bad)), "/", "{bad:?} must not be followed");
+            assert_eq!(
+                safe_next_path(Some(bad)),
+                "/",
+                "{bad:?} must not be followed"
+            );
         }
         assert_eq!(safe_next_path(None), "/");
     }
 
     #[test]
     fn next_is_percent_encoded_in_links() {
-        assert_eq!(sign_in_with_next("/a b?c=d&e"), "/signin?next=/a%20b%3Fc%3Dd%26e");
+        assert_eq!(
+            sign_in_with_next("/a b?c=d&e"),
+            "/signin?next=/a%20b%3Fc%3Dd%26e"
+        );
     }
 }

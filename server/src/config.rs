@@ -136,7 +136,9 @@ impl Layered<'_> {
         if let Some(v) = (self.env)(&env_name) {
             return Some((env_name, v));
         }
-        from_file.clone().map(|v| (format!("{key} (config file)"), v))
+        from_file
+            .clone()
+            .map(|v| (format!("{key} (config file)"), v))
     }
 
     fn boolean(&self, key: &str, from_file: Option<bool>) -> Result<Option<bool>, ConfigError> {
@@ -145,7 +147,10 @@ impl Layered<'_> {
             return match v.trim().to_ascii_lowercase().as_str() {
                 "true" | "1" | "yes" | "on" => Ok(Some(true)),
                 "false" | "0" | "no" | "off" => Ok(Some(false)),
-                _ => Err(invalid(&env_name, format!("expected true or false, got {v:?}"))),
+                _ => Err(invalid(
+                    &env_name,
+                    format!("expected true or false, got {v:?}"),
+                )),
             };
         }
         Ok(from_file)
@@ -194,7 +199,10 @@ impl Config {
 
         let listen_addr = match l.string("listen_addr", &l.file.listen_addr) {
             Some((name, v)) => v.parse::<SocketAddr>().map_err(|_| {
-                invalid(&name, format!("expected an address like 127.0.0.1:3000, got {v:?}"))
+                invalid(
+                    &name,
+                    format!("expected an address like 127.0.0.1:3000, got {v:?}"),
+                )
             })?,
             None => DEFAULT_LISTEN_ADDR
                 .parse()
@@ -240,7 +248,9 @@ impl Config {
             .string("idp_metadata", &l.file.idp_metadata)
             .filter(|(_, v)| !v.trim().is_empty());
         let dev_idp = l.boolean("dev_idp", l.file.dev_idp)?;
-        let force = l.boolean("dev_idp_force", l.file.dev_idp_force)?.unwrap_or(false);
+        let force = l
+            .boolean("dev_idp_force", l.file.dev_idp_force)?
+            .unwrap_or(false);
         let idp = match (metadata, dev_idp) {
             (Some((name, _)), Some(true)) => {
                 return Err(invalid(
@@ -251,8 +261,7 @@ impl Config {
             (Some((name, v)), _) => {
                 let v = v.trim().to_string();
                 if v.starts_with("http://") || v.starts_with("https://") {
-                    Url::parse(&v)
-                        .map_err(|e| invalid(&name, format!("not a valid URL: {e}")))?;
+                    Url::parse(&v).map_err(|e| invalid(&name, format!("not a valid URL: {e}")))?;
                 }
                 IdpSource::Metadata(v)
             }
@@ -319,7 +328,10 @@ impl Config {
             .unwrap_or(false);
         let allow_sha1 = l.boolean("allow_sha1", l.file.allow_sha1)?.unwrap_or(false);
 
-        let attr = |key: &str, file: &Option<String>, default: &str| -> Result<String, ConfigError> {
+        let attr = |key: &str,
+                    file: &Option<String>,
+                    default: &str|
+         -> Result<String, ConfigError> {
             match l.string(key, file) {
                 Some((name, v)) if v.trim().is_empty() => Err(invalid(&name, "must not be empty")),
                 Some((_, v)) => Ok(v.trim().to_string()),
@@ -338,7 +350,12 @@ impl Config {
         ) {
             Some((name, v)) => match v.trim().parse::<i64>() {
                 Ok(m) if (5..=7 * 24 * 60).contains(&m) => m,
-                _ => return Err(invalid(&name, format!("expected minutes from 5 to 10080, got {v:?}"))),
+                _ => {
+                    return Err(invalid(
+                        &name,
+                        format!("expected minutes from 5 to 10080, got {v:?}"),
+                    ))
+                }
             },
             None => 8 * 60,
         };
@@ -366,10 +383,16 @@ fn parse_public_url(name: &str, v: &str) -> Result<Url, ConfigError> {
         return Err(invalid(name, "must be an http:// or https:// URL"));
     }
     if url.query().is_some() || url.fragment().is_some() || url.host_str().is_none() {
-        return Err(invalid(name, "must be a base URL without query or fragment"));
+        return Err(invalid(
+            name,
+            "must be a base URL without query or fragment",
+        ));
     }
     if url.path() != "/" {
-        return Err(invalid(name, "serving under a sub-path is not supported; use a bare origin"));
+        return Err(invalid(
+            name,
+            "serving under a sub-path is not supported; use a bare origin",
+        ));
     }
     Ok(url)
 }
@@ -386,8 +409,7 @@ fn is_loopback(url: &Url) -> bool {
 fn valid_org_id(v: &str) -> bool {
     (3..=64).contains(&v.len())
         && v.starts_with(|c: char| c.is_ascii_lowercase())
-        && v
-            .chars()
+        && v.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
@@ -402,7 +424,9 @@ pub fn normalize_email(raw: &str) -> Option<String> {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains('@')
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
     ok.then_some(email)
 }
 
@@ -412,8 +436,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(toml: Option<&str>, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let env: HashMap<String, String> =
-            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_sources(toml, &|k| env.get(k).cloned())
     }
 
@@ -445,7 +471,10 @@ mod tests {
     fn lists_in_the_environment_are_comma_separated() {
         let c = load(
             None,
-            &[("GATEHOUSE_OWNER_EMAILS", "a@x.io, B@x.io"), ("GATEHOUSE_OWNER_GROUPS", "admins,ops")],
+            &[
+                ("GATEHOUSE_OWNER_EMAILS", "a@x.io, B@x.io"),
+                ("GATEHOUSE_OWNER_GROUPS", "admins,ops"),
+            ],
         )
         .unwrap();
         assert_eq!(c.owner_emails, vec!["a@x.io", "b@x.io"]);
@@ -455,17 +484,41 @@ mod tests {
     #[test]
     fn each_invalid_setting_is_named() {
         let cases: &[(&[(&str, &str)], &str)] = &[
-            (&[("GATEHOUSE_PUBLIC_URL", "not a url")], "GATEHOUSE_PUBLIC_URL"),
-            (&[("GATEHOUSE_PUBLIC_URL", "ftp://x.io")], "GATEHOUSE_PUBLIC_URL"),
-            (&[("GATEHOUSE_LISTEN_ADDR", "localhost")], "GATEHOUSE_LISTEN_ADDR"),
-            (&[("GATEHOUSE_DATABASE_URL", "mysql://u:p@h/db")], "GATEHOUSE_DATABASE_URL"),
+            (
+                &[("GATEHOUSE_PUBLIC_URL", "not a url")],
+                "GATEHOUSE_PUBLIC_URL",
+            ),
+            (
+                &[("GATEHOUSE_PUBLIC_URL", "ftp://x.io")],
+                "GATEHOUSE_PUBLIC_URL",
+            ),
+            (
+                &[("GATEHOUSE_LISTEN_ADDR", "localhost")],
+                "GATEHOUSE_LISTEN_ADDR",
+            ),
+            (
+                &[("GATEHOUSE_DATABASE_URL", "mysql://u:p@h/db")],
+                "GATEHOUSE_DATABASE_URL",
+            ),
             (&[("GATEHOUSE_DEV_IDP", "maybe")], "GATEHOUSE_DEV_IDP"),
             (&[("GATEHOUSE_DEV_IDP", "false")], "GATEHOUSE_IDP_METADATA"),
-            (&[("GATEHOUSE_ORG_ID", "Org With Spaces")], "GATEHOUSE_ORG_ID"),
-            (&[("GATEHOUSE_OWNER_EMAILS", "not-an-email")], "GATEHOUSE_OWNER_EMAILS"),
-            (&[("GATEHOUSE_SESSION_IDLE_MINUTES", "1")], "GATEHOUSE_SESSION_IDLE_MINUTES"),
             (
-                &[("GATEHOUSE_IDP_METADATA", "/etc/idp.xml"), ("GATEHOUSE_DEV_IDP", "true")],
+                &[("GATEHOUSE_ORG_ID", "Org With Spaces")],
+                "GATEHOUSE_ORG_ID",
+            ),
+            (
+                &[("GATEHOUSE_OWNER_EMAILS", "not-an-email")],
+                "GATEHOUSE_OWNER_EMAILS",
+            ),
+            (
+                &[("GATEHOUSE_SESSION_IDLE_MINUTES", "1")],
+                "GATEHOUSE_SESSION_IDLE_MINUTES",
+            ),
+            (
+                &[
+                    ("GATEHOUSE_IDP_METADATA", "/etc/idp.xml"),
+                    ("GATEHOUSE_DEV_IDP", "true"),
+                ],
                 "GATEHOUSE_DEV_IDP",
             ),
         ];
@@ -484,7 +537,11 @@ mod tests {
 
     #[test]
     fn the_dev_idp_is_refused_on_a_public_url_unless_forced() {
-        let err = load(None, &[("GATEHOUSE_PUBLIC_URL", "https://console.example.com")]).unwrap_err();
+        let err = load(
+            None,
+            &[("GATEHOUSE_PUBLIC_URL", "https://console.example.com")],
+        )
+        .unwrap_err();
         assert_eq!(err.setting, "GATEHOUSE_DEV_IDP");
         let forced = load(
             None,
@@ -495,7 +552,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(forced.idp, IdpSource::Dev);
-        for ok in ["http://localhost:3000", "http://127.0.0.5:80", "http://[::1]:3000"] {
+        for ok in [
+            "http://localhost:3000",
+            "http://127.0.0.5:80",
+            "http://[::1]:3000",
+        ] {
             assert!(load(None, &[("GATEHOUSE_PUBLIC_URL", ok)]).is_ok(), "{ok}");
         }
     }
@@ -504,20 +565,38 @@ mod tests {
     fn debug_output_never_shows_the_database_password() {
         let c = load(
             None,
-            &[("GATEHOUSE_DATABASE_URL", "postgres://app:s3cret-pw@db.internal/gatehouse")],
+            &[(
+                "GATEHOUSE_DATABASE_URL",
+                "postgres://app:s3cret-pw@db.internal/gatehouse",
+            )],
         )
         .unwrap();
         let debug = format!("{c:?}");
         assert!(!debug.contains("s3cret-pw"), "{debug}");
         assert!(debug.contains("db.internal"));
-        let err = load(None, &[("GATEHOUSE_DATABASE_URL", "mysql://app:s3cret-pw@h/db")]).unwrap_err();
+        let err = load(
+            None,
+            &[("GATEHOUSE_DATABASE_URL", "mysql://app:s3cret-pw@h/db")],
+        )
+        .unwrap_err();
         assert!(!err.to_string().contains("s3cret-pw"));
     }
 
     #[test]
     fn emails_are_normalized_or_refused() {
-        assert_eq!(normalize_email(" Ada@Example.COM ").as_deref(), Some("ada@example.com"));
-        for bad in ["", "ada", "ada@", "@x.io", "ada@localhost", "a b@x.io", "a@x.io@y.io"] {
+        assert_eq!(
+            normalize_email(" Ada@Example.COM ").as_deref(),
+            Some("ada@example.com")
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@x.io",
+            "ada@localhost",
+            "a b@x.io",
+            "a@x.io@y.io",
+        ] {
             assert_eq!(normalize_email(bad), None, "{bad:?}");
         }
     }

@@ -10,7 +10,9 @@ use samael::idp::response_builder::build_response_template;
 use samael::idp::verified_request::UnverifiedAuthnRequest;
 use samael::idp::{CertificateParams, IdentityProvider, KeyType, Rsa};
 use samael::key_info::{KeyInfo, X509Data};
-use samael::metadata::{Endpoint, EntityDescriptor, IdpSsoDescriptor, KeyDescriptor, HTTP_REDIRECT_BINDING};
+use samael::metadata::{
+    Endpoint, EntityDescriptor, IdpSsoDescriptor, KeyDescriptor, HTTP_REDIRECT_BINDING,
+};
 use samael::schema::{AttributeStatement, Response, SubjectNameID};
 use samael::signature::DigestAlgorithm;
 use samael::traits::ToXml;
@@ -67,7 +69,8 @@ pub struct DevIdp {
 impl DevIdp {
     pub fn generate(public_base_url: &str) -> Result<DevIdp, String> {
         let base = public_base_url.trim_end_matches('/');
-        let idp = IdentityProvider::generate_new(KeyType::Rsa(Rsa::Rsa2048)).map_err(|e| e.to_string())?;
+        let idp = IdentityProvider::generate_new(KeyType::Rsa(Rsa::Rsa2048))
+            .map_err(|e| e.to_string())?;
         let cert = idp
             .create_certificate(&CertificateParams {
                 common_name: "Gatehouse development IdP",
@@ -102,7 +105,9 @@ impl DevIdp {
                 artifact_resolution_service: Vec::new(),
                 single_logout_services: Vec::new(),
                 manage_name_id_services: Vec::new(),
-                name_id_formats: vec!["urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress".into()],
+                name_id_formats: vec![
+                    "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress".into()
+                ],
                 want_authn_requests_signed: Some(false),
                 name_id_mapping_services: Vec::new(),
                 assertion_id_request_services: Vec::new(),
@@ -136,7 +141,12 @@ impl DevIdp {
 
     /// An unsigned response for `user`, answering `request`, valid for five minutes from
     /// `now`. Tests change it before [`DevIdp::sign`] to craft bad responses.
-    pub fn response_for(&self, user: &DemoUser, request: &RequestInfo, now: DateTime<Utc>) -> Response {
+    pub fn response_for(
+        &self,
+        user: &DemoUser,
+        request: &RequestInfo,
+        now: DateTime<Utc>,
+    ) -> Response {
         let mut response = build_response_template(
             &self.cert,
             user.email,
@@ -193,12 +203,20 @@ impl DevIdp {
     /// Signs the response (enveloped signature over the Response element) and returns its XML.
     pub fn sign(&self, response: &Response) -> Result<String, String> {
         let unsigned = response.to_string().map_err(|e| format!("{e:?}"))?;
-        let key = self.idp.export_private_key_der().map_err(|e| e.to_string())?;
+        let key = self
+            .idp
+            .export_private_key_der()
+            .map_err(|e| e.to_string())?;
         Crypto::sign_xml(unsigned.as_str(), key.as_slice()).map_err(|e| e.to_string())
     }
 
     /// A signed response for `user`, base64-encoded as the HTTP-POST binding carries it.
-    pub fn signed_response_b64(&self, user: &DemoUser, request: &RequestInfo, now: DateTime<Utc>) -> Result<String, String> {
+    pub fn signed_response_b64(
+        &self,
+        user: &DemoUser,
+        request: &RequestInfo,
+        now: DateTime<Utc>,
+    ) -> Result<String, String> {
         let xml = self.sign(&self.response_for(user, request, now))?;
         Ok(base64::engine::general_purpose::STANDARD.encode(xml))
     }

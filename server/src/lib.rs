@@ -16,8 +16,8 @@ use config::{Config, IdpSource};
 use dev_idp::DevIdp;
 use leptos::config::LeptosOptions;
 use routes::{RolePolicy, ServerState, SessionSettings};
-use saml::{SamlSp, SpOptions};
 use samael::metadata::EntityDescriptor;
+use saml::{SamlSp, SpOptions};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,8 +67,13 @@ impl Application {
         clock: Clock,
     ) -> Result<Application, StartupError> {
         let db = Db::connect(config.database_url.expose()).await?;
-        let org = org::ensure_organization(&db, config.org_id.as_deref(), &config.org_name, clock.unix())
-            .await?;
+        let org = org::ensure_organization(
+            &db,
+            config.org_id.as_deref(),
+            &config.org_name,
+            clock.unix(),
+        )
+        .await?;
         let base_url = config.base_url();
         let (idp_metadata, dev_idp) = match &config.idp {
             IdpSource::Dev => {
@@ -130,7 +135,9 @@ impl Application {
             let mut tick = tokio::time::interval(Duration::from_secs(600));
             loop {
                 tick.tick().await;
-                if let Err(e) = saml_store::purge_expired(app_state.db.pool(), app_state.clock.unix()).await {
+                if let Err(e) =
+                    saml_store::purge_expired(app_state.db.pool(), app_state.clock.unix()).await
+                {
                     tracing::warn!("purging expired rows failed: {e}");
                 }
             }
@@ -189,7 +196,12 @@ pub async fn load_idp_metadata(source: &str) -> Result<EntityDescriptor, Startup
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
-            match client.get(source).send().await.and_then(|r| r.error_for_status()) {
+            match client
+                .get(source)
+                .send()
+                .await
+                .and_then(|r| r.error_for_status())
+            {
                 Ok(response) => match response.text().await {
                     Ok(text) => {
                         body = Some(text);
@@ -200,13 +212,17 @@ pub async fn load_idp_metadata(source: &str) -> Result<EntityDescriptor, Startup
                 Err(e) => last_error = e.to_string(),
             }
         }
-        body.ok_or_else(|| StartupError::IdpMetadata(format!("cannot fetch {source}: {last_error}")))?
+        body.ok_or_else(|| {
+            StartupError::IdpMetadata(format!("cannot fetch {source}: {last_error}"))
+        })?
     } else {
         std::fs::read_to_string(source)
             .map_err(|e| StartupError::IdpMetadata(format!("cannot read {source}: {e}")))?
     };
     if xml.to_ascii_uppercase().contains("<!DOCTYPE") {
-        return Err(StartupError::IdpMetadata(format!("{source} contains a DOCTYPE; refusing it")));
+        return Err(StartupError::IdpMetadata(format!(
+            "{source} contains a DOCTYPE; refusing it"
+        )));
     }
     xml.parse::<EntityDescriptor>()
         .map_err(|e| StartupError::IdpMetadata(format!("{source} is not SAML metadata: {e}")))

@@ -52,7 +52,8 @@ pub fn require_owner(user: &User) -> Result<(), AppError> {
 }
 
 pub fn app_state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or_else(|| internal_error("finding the app state", &"missing context"))
+    use_context::<AppState>()
+        .ok_or_else(|| internal_error("finding the app state", &"missing context"))
 }
 
 /// Sets the HTTP status of the current server-function response to match `err`.

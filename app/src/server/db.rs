@@ -2,7 +2,7 @@
 //!
 //! All SQL in this crate is portable between the two (`$n` placeholders, `BIGINT` Unix-second
 //! timestamps, `TEXT` ids, `ON CONFLICT`, `RETURNING`); see docs/decisions/0001-one-sql-dialect.md.
-use sqlx::any::{AnyPoolOptions, AnyConnectOptions};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
 use std::time::Duration;
@@ -40,7 +40,11 @@ impl Db {
     /// Connects, enables WAL and a busy timeout on SQLite, and applies pending migrations.
     pub async fn connect(url: &str) -> Result<Db, DbSetupError> {
         sqlx::any::install_default_drivers();
-        let scheme = url.split(':').next().unwrap_or_default().to_ascii_lowercase();
+        let scheme = url
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         let (backend, url) = match scheme.as_str() {
             "sqlite" => (Backend::Sqlite, prepare_sqlite_url(url)?),
             "postgres" | "postgresql" => (Backend::Postgres, url.to_string()),

@@ -64,7 +64,11 @@ pub async fn purge_expired(pool: &AnyPool, now: i64) -> Result<u64, sqlx::Error>
         "DELETE FROM saml_assertions_seen WHERE expires_at <= $1",
         "DELETE FROM sessions WHERE expires_at <= $1",
     ] {
-        purged += sqlx::query(sql).bind(now).execute(pool).await?.rows_affected();
+        purged += sqlx::query(sql)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected();
     }
     Ok(purged)
 }

@@ -79,12 +79,13 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let row = sqlx::query("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
-            .bind(id.to_string())
-            .bind(self.clock.unix())
-            .fetch_optional(self.db.pool())
-            .await
-            .map_err(backend)?;
+        let row =
+            sqlx::query("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
+                .bind(id.to_string())
+                .bind(self.clock.unix())
+                .fetch_optional(self.db.pool())
+                .await
+                .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
         let data: String = row.try_get("data").map_err(backend)?;
         let expires_at: i64 = row.try_get("expires_at").map_err(backend)?;
@@ -107,7 +108,10 @@ impl SessionStore for DbSessionStore {
 }
 
 /// Ends every session of a user, on every replica (the next request finds no session row).
-pub async fn delete_sessions_of_user(db: &Db, user_id: &str) -> std::result::Result<u64, sqlx::Error> {
+pub async fn delete_sessions_of_user(
+    db: &Db,
+    user_id: &str,
+) -> std::result::Result<u64, sqlx::Error> {
     Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .execute(db.pool())

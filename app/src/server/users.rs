@@ -25,8 +25,7 @@ pub struct SignInProfile {
     pub initial_role: Role,
 }
 
-const USER_COLUMNS: &str =
-    "id, org_id, email, display_name, role, created_at, last_sign_in_at";
+const USER_COLUMNS: &str = "id, org_id, email, display_name, role, created_at, last_sign_in_at";
 
 fn from_row(row: &AnyRow) -> Result<User, sqlx::Error> {
     let role: String = row.try_get("role")?;

@@ -19,14 +19,21 @@ pub struct SsoParams {
 
 pub async fn metadata(State(state): State<ServerState>) -> Response {
     match state.dev_idp.as_ref().map(|idp| idp.metadata_xml()) {
-        Some(Ok(xml)) => ([(header::CONTENT_TYPE, "application/samlmetadata+xml")], xml).into_response(),
+        Some(Ok(xml)) => (
+            [(header::CONTENT_TYPE, "application/samlmetadata+xml")],
+            xml,
+        )
+            .into_response(),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
 /// Only AuthnRequests from this console are answered.
 fn checked_request(state: &ServerState, params: &SsoParams) -> Result<RequestInfo, String> {
-    let raw = params.saml_request.as_deref().ok_or("no SAMLRequest parameter")?;
+    let raw = params
+        .saml_request
+        .as_deref()
+        .ok_or("no SAMLRequest parameter")?;
     let request = parse_redirect_request(raw)?;
     if request.acs_url != state.saml.acs_url() || request.issuer != state.saml.entity_id() {
         return Err("the development IdP only answers this console's own requests".into());
@@ -39,10 +46,17 @@ fn bad_request(message: &str) -> Response {
         "<h1>Development IdP</h1><p class=\"error-text\">{}</p><a class=\"btn\" href=\"/signin\">Back to sign-in</a>",
         html::escape(message)
     );
-    (StatusCode::BAD_REQUEST, Html(html::page("Development IdP", &body))).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        Html(html::page("Development IdP", &body)),
+    )
+        .into_response()
 }
 
-pub async fn sso_page(State(state): State<ServerState>, Query(params): Query<SsoParams>) -> Response {
+pub async fn sso_page(
+    State(state): State<ServerState>,
+    Query(params): Query<SsoParams>,
+) -> Response {
     if let Err(e) = checked_request(&state, &params) {
         return bad_request(&e);
     }
@@ -74,7 +88,10 @@ pub async fn sso_page(State(state): State<ServerState>, Query(params): Query<Sso
     Html(html::page("Development IdP", &body)).into_response()
 }
 
-pub async fn sso_submit(State(state): State<ServerState>, Form(params): Form<SsoParams>) -> Response {
+pub async fn sso_submit(
+    State(state): State<ServerState>,
+    Form(params): Form<SsoParams>,
+) -> Response {
     let Some(idp) = state.dev_idp.clone() else {
         return StatusCode::NOT_FOUND.into_response();
     };

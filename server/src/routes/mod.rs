@@ -80,7 +80,9 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
     .with_same_site(SameSite::Lax)
     .with_secure(sessions.secure_cookie)
     .with_path("/")
-    .with_expiry(Expiry::OnInactivity(time::Duration::minutes(sessions.idle_minutes)));
+    .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
+        sessions.idle_minutes,
+    )));
 
     let mut router = Router::new()
         .route(urls::HEALTH, get(|| async { "ok" }))
@@ -90,7 +92,10 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
         .route(urls::LOGOUT, post(saml::logout));
     if state.dev_idp.is_some() {
         router = router
-            .route(urls::DEV_IDP_SSO, get(dev_idp::sso_page).post(dev_idp::sso_submit))
+            .route(
+                urls::DEV_IDP_SSO,
+                get(dev_idp::sso_page).post(dev_idp::sso_submit),
+            )
             .route(urls::DEV_IDP_METADATA, get(dev_idp::metadata));
     }
     let shell = {
@@ -104,8 +109,13 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
             move || provide_context(app_state.clone()),
             shell,
         )
-        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(app::app::shell))
-        .layer(middleware::from_fn_with_state(state.clone(), require_session_for_pages))
+        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(
+            app::app::shell,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_session_for_pages,
+        ))
         .layer(session_layer)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {

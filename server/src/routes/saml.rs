@@ -15,7 +15,11 @@ use tower_sessions::Session;
 
 pub async fn metadata(State(state): State<ServerState>, headers: HeaderMap) -> Response {
     match state.saml.metadata_xml() {
-        Ok(xml) => ([(header::CONTENT_TYPE, "application/samlmetadata+xml")], xml).into_response(),
+        Ok(xml) => (
+            [(header::CONTENT_TYPE, "application/samlmetadata+xml")],
+            xml,
+        )
+            .into_response(),
         Err(e) => internal(&headers, &format!("building SP metadata: {e}")),
     }
 }
@@ -68,7 +72,10 @@ pub async fn acs(
     form: Result<Form<AcsForm>, FormRejection>,
 ) -> Response {
     let Some(saml_response) = form.ok().and_then(|Form(f)| f.saml_response) else {
-        return refused(&headers, Refusal::new(RefusalKind::Malformed, "no SAMLResponse field"));
+        return refused(
+            &headers,
+            Refusal::new(RefusalKind::Malformed, "no SAMLResponse field"),
+        );
     };
     let validated = match state.saml.validate(&saml_response, state.app.clock.now()) {
         Ok(v) => v,
@@ -89,8 +96,12 @@ pub async fn acs(
             },
             None => urls::HOME.to_string(),
         };
-        if !saml_store::record_assertion(&mut tx, &validated.assertion_id, validated.replay_expires_at)
-            .await?
+        if !saml_store::record_assertion(
+            &mut tx,
+            &validated.assertion_id,
+            validated.replay_expires_at,
+        )
+        .await?
         {
             return Ok(Err(Refusal::new(
                 RefusalKind::Replay,
@@ -100,7 +111,9 @@ pub async fn acs(
         let profile = users::SignInProfile {
             email: validated.email.clone(),
             display_name: validated.display_name.clone(),
-            initial_role: state.roles.initial_role(&validated.email, &validated.groups),
+            initial_role: state
+                .roles
+                .initial_role(&validated.email, &validated.groups),
         };
         let user = users::upsert_on_sign_in(&mut tx, &state.app.org.id, &profile, now).await?;
         tx.commit().await?;
@@ -160,5 +173,9 @@ pub fn internal(headers: &HeaderMap, detail: &str) -> Response {
         html::escape(&request_id),
         urls::SIGN_IN
     );
-    (StatusCode::INTERNAL_SERVER_ERROR, Html(html::page("Error", &body))).into_response()
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Html(html::page("Error", &body)),
+    )
+        .into_response()
 }

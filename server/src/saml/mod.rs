@@ -236,9 +236,15 @@ impl SamlSp {
         now: OffsetDateTime,
     ) -> Result<ValidatedResponse, Refusal> {
         if saml_response.len() > MAX_RESPONSE_BYTES {
-            return Err(Refusal::new(RefusalKind::TooLarge, format!("{} bytes", saml_response.len())));
+            return Err(Refusal::new(
+                RefusalKind::TooLarge,
+                format!("{} bytes", saml_response.len()),
+            ));
         }
-        let compact: String = saml_response.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let compact: String = saml_response
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect();
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(compact.as_bytes())
             .map_err(|e| Refusal::new(RefusalKind::Malformed, format!("base64: {e}")))?;
@@ -247,7 +253,11 @@ impl SamlSp {
         self.validate_xml(&xml, now)
     }
 
-    pub fn validate_xml(&self, xml: &str, now: OffsetDateTime) -> Result<ValidatedResponse, Refusal> {
+    pub fn validate_xml(
+        &self,
+        xml: &str,
+        now: OffsetDateTime,
+    ) -> Result<ValidatedResponse, Refusal> {
         let scan = prescan::prescan(xml).map_err(|(kind, detail)| Refusal::new(kind, detail))?;
         if scan.assertions != 1 {
             return Err(Refusal::new(
@@ -294,7 +304,10 @@ impl SamlSp {
             .iter()
             .any(|r| r.audience.iter().any(|a| a == &self.entity_id))
         {
-            return Err(Refusal::new(RefusalKind::Audience, format!("audiences {audiences:?}")));
+            return Err(Refusal::new(
+                RefusalKind::Audience,
+                format!("audiences {audiences:?}"),
+            ));
         }
         // Validity windows, against our clock (samael checks the system clock).
         let mut expiries = Vec::new();
@@ -315,15 +328,24 @@ impl SamlSp {
             }
         }
         if expiries.iter().any(|&t| t + CLOCK_SKEW_SECONDS <= now_s) {
-            return Err(Refusal::new(RefusalKind::Expired, format!("NotOnOrAfter {expiries:?} at {now_s}")));
+            return Err(Refusal::new(
+                RefusalKind::Expired,
+                format!("NotOnOrAfter {expiries:?} at {now_s}"),
+            ));
         }
         if let Some(t) = conditions.not_before {
             if now_s + CLOCK_SKEW_SECONDS < t.timestamp() {
-                return Err(Refusal::new(RefusalKind::NotYetValid, format!("NotBefore {t}")));
+                return Err(Refusal::new(
+                    RefusalKind::NotYetValid,
+                    format!("NotBefore {t}"),
+                ));
             }
         }
         if assertion.issue_instant.timestamp() > now_s + CLOCK_SKEW_SECONDS {
-            return Err(Refusal::new(RefusalKind::NotYetValid, "IssueInstant in the future"));
+            return Err(Refusal::new(
+                RefusalKind::NotYetValid,
+                "IssueInstant in the future",
+            ));
         }
 
         let name_id = subject
@@ -331,17 +353,25 @@ impl SamlSp {
             .as_ref()
             .map(|n| n.value.trim().to_string())
             .filter(|v| !v.is_empty());
-        let email_attr = self.attribute(assertion, &self.attributes.email).into_iter().next();
-        let raw_email = email_attr
-            .or(name_id)
-            .ok_or_else(|| Refusal::new(RefusalKind::NoSubject, "no NameID and no email attribute"))?;
+        let email_attr = self
+            .attribute(assertion, &self.attributes.email)
+            .into_iter()
+            .next();
+        let raw_email = email_attr.or(name_id).ok_or_else(|| {
+            Refusal::new(RefusalKind::NoSubject, "no NameID and no email attribute")
+        })?;
         let email = crate::config::normalize_email(&raw_email)
             .ok_or_else(|| Refusal::new(RefusalKind::BadEmail, format!("{raw_email:?}")))?;
         let display_name = self
             .attribute(assertion, &self.attributes.display_name)
             .into_iter()
             .next()
-            .map(|n| n.chars().filter(|c| !c.is_control()).take(200).collect::<String>())
+            .map(|n| {
+                n.chars()
+                    .filter(|c| !c.is_control())
+                    .take(200)
+                    .collect::<String>()
+            })
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_string());
         let groups = self.attribute(assertion, &self.attributes.groups);
@@ -405,3 +435,6 @@ fn refusal_from_samael(err: SpError) -> Refusal {
     };
     Refusal::new(kind, err.to_string())
 }
+
+#[cfg(test)]
+mod tests;

@@ -30,6 +30,7 @@ pub fn prescan(xml: &str) -> Result<Prescan, (RefusalKind, String)> {
     let mut reader = Reader::from_str(xml);
     let mut out = Prescan::default();
     let mut depth = 0usize;
+    let mut seen_root = false;
     loop {
         let event = reader
             .read_event()
@@ -43,6 +44,10 @@ pub fn prescan(xml: &str) -> Result<Prescan, (RefusalKind, String)> {
                 let local = e.local_name();
                 let name = local.as_ref();
                 if depth == 0 {
+                    if seen_root {
+                        return Err((RefusalKind::Malformed, "more than one root element".into()));
+                    }
+                    seen_root = true;
                     if name != b"Response" {
                         return Err((
                             RefusalKind::Malformed,
@@ -78,11 +83,11 @@ pub fn prescan(xml: &str) -> Result<Prescan, (RefusalKind, String)> {
             _ => {}
         }
     }
-    if depth != 0 || out.in_response_to.is_none() && out.assertions == 0 && out.signatures == 0 {
-        // An unterminated document or an empty shell.
-        if depth != 0 {
-            return Err((RefusalKind::Malformed, "unterminated XML".into()));
-        }
+    if !seen_root {
+        return Err((RefusalKind::Malformed, "no root element".into()));
+    }
+    if depth != 0 {
+        return Err((RefusalKind::Malformed, "unterminated XML".into()));
     }
     Ok(out)
 }
@@ -115,7 +120,13 @@ mod tests {
 
     #[test]
     fn refuses_other_roots_and_broken_xml() {
-        assert_eq!(prescan("<LogoutRequest/>").unwrap_err().0, RefusalKind::Malformed);
-        assert_eq!(prescan("<Response><a>").unwrap_err().0, RefusalKind::Malformed);
+        assert_eq!(
+            prescan("<LogoutRequest/>").unwrap_err().0,
+            RefusalKind::Malformed
+        );
+        assert_eq!(
+            prescan("<Response><a>").unwrap_err().0,
+            RefusalKind::Malformed
+        );
     }
 }

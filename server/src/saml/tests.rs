@@ -1,0 +1,350 @@
+//! Each refusal, with a response crafted by samael's IdP side (the development IdP's signer).
+use super::*;
+use crate::config::AttributeNames;
+use crate::dev_idp::{DevIdp, RequestInfo, DEMO_USERS};
+use samael::schema::Response;
+
+const BASE: &str = "http://127.0.0.1:3999";
+
+struct Fixture {
+    idp: DevIdp,
+    sp: SamlSp,
+    request: RequestInfo,
+}
+
+fn options(allow_sha1: bool, allow_idp_initiated: bool) -> SpOptions {
+    SpOptions {
+        public_base_url: BASE.to_string(),
+        allow_sha1,
+        allow_idp_initiated,
+        attributes: AttributeNames {
+            email: "email".into(),
+            display_name: "displayName".into(),
+            groups: "groups".into(),
+        },
+    }
+}
+
+fn fixture_with(allow_sha1: bool, allow_idp_initiated: bool) -> Fixture {
+    let idp = DevIdp::generate(BASE).unwrap();
+    let sp = SamlSp::new(idp.metadata(), options(allow_sha1, allow_idp_initiated)).unwrap();
+    let request = RequestInfo {
+        id: "id-3f0c7f5e-6f2a-4a51-9d9c-2b0e2f1f0a11".into(),
+        acs_url: sp.acs_url().to_string(),
+        issuer: sp.entity_id().to_string(),
+    };
+    Fixture { idp, sp, request }
+}
+
+fn fixture() -> Fixture {
+    fixture_with(false, false)
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+fn grace() -> &'static crate::dev_idp::DemoUser {
+    &DEMO_USERS[1]
+}
+
+impl Fixture {
+    fn response(&self) -> Response {
+        self.idp.response_for(grace(), &self.request, now())
+    }
+
+    fn signed(&self, response: &Response) -> String {
+        self.idp.sign(response).unwrap()
+    }
+
+    fn check(&self, xml: &str) -> Result<ValidatedResponse, Refusal> {
+        self.sp.validate_xml(xml, time::OffsetDateTime::now_utc())
+    }
+
+    fn refusal(&self, xml: &str) -> RefusalKind {
+        match self.check(xml) {
+            Ok(v) => panic!("accepted a response that must be refused: {v:?}"),
+            Err(r) => r.kind,
+        }
+    }
+}
+
+/// The span of the first `<…:Assertion …>…</…:Assertion>` element.
+fn assertion_span(xml: &str) -> (usize, usize) {
+    let open = xml.find(":Assertion ").unwrap();
+    let start = xml[..open].rfind('<').unwrap();
+    let close = xml.find(":Assertion>").unwrap();
+    (start, close + ":Assertion>".len())
+}
+
+#[test]
+fn a_signed_response_for_our_request_is_accepted() {
+    let f = fixture();
+    let v = f.check(&f.signed(&f.response())).unwrap();
+    assert_eq!(v.email, "grace@example.com");
+    assert_eq!(v.display_name, "Grace Hopper");
+    assert_eq!(v.groups, vec!["ml-research"]);
+    assert_eq!(v.in_response_to.as_deref(), Some(f.request.id.as_str()));
+    assert!(!v.assertion_id.is_empty());
+    assert!(v.replay_expires_at > chrono::Utc::now().timestamp());
+}
+
+#[test]
+fn the_base64_form_is_accepted_too() {
+    let f = fixture();
+    let b64 = f
+        .idp
+        .signed_response_b64(grace(), &f.request, now())
+        .unwrap();
+    assert!(f.sp.validate(&b64, time::OffsetDateTime::now_utc()).is_ok());
+}
+
+#[test]
+fn a_tampered_response_is_refused() {
+    let f = fixture();
+    let xml = f
+        .signed(&f.response())
+        .replace("grace@example.com", "mallory@example.com");
+    assert_eq!(f.refusal(&xml), RefusalKind::BadSignature);
+}
+
+#[test]
+fn a_response_signed_by_another_key_is_refused() {
+    let f = fixture();
+    let other = DevIdp::generate(BASE).unwrap();
+    let xml = other
+        .sign(&other.response_for(grace(), &f.request, now()))
+        .unwrap();
+    assert_eq!(f.refusal(&xml), RefusalKind::BadSignature);
+}
+
+#[test]
+fn an_unsigned_response_is_refused() {
+    let f = fixture();
+    let mut response = f.response();
+    response.signature = None;
+    let xml = response.to_string().unwrap();
+    assert_eq!(f.refusal(&xml), RefusalKind::Unsigned);
+}
+
+#[test]
+fn a_response_for_another_audience_is_refused() {
+    let f = fixture();
+    let mut request = f.request.clone();
+    request.issuer = "https://other-sp.example/metadata".into();
+    let xml = f.signed(&f.idp.response_for(grace(), &request, now()));
+    assert_eq!(f.refusal(&xml), RefusalKind::Audience);
+}
+
+#[test]
+fn a_response_without_audience_restriction_is_refused() {
+    let f = fixture();
+    let mut response = f.response();
+    response
+        .assertion
+        .as_mut()
+        .unwrap()
+        .conditions
+        .as_mut()
+        .unwrap()
+        .audience_restrictions = None;
+    assert_eq!(f.refusal(&f.signed(&response)), RefusalKind::Audience);
+}
+
+#[test]
+fn an_expired_response_is_refused() {
+    let f = fixture();
+    let an_hour_ago = now() - chrono::Duration::hours(1);
+    let xml = f.signed(&f.idp.response_for(grace(), &f.request, an_hour_ago));
+    assert_eq!(f.refusal(&xml), RefusalKind::Expired);
+}
+
+#[test]
+fn a_fresh_response_is_expired_by_our_clock_once_its_window_passed() {
+    // samael checks the system clock; this checks the injectable one.
+    let f = fixture();
+    let xml = f.signed(&f.response());
+    let later = time::OffsetDateTime::now_utc() + time::Duration::minutes(30);
+    let refusal = f.sp.validate_xml(&xml, later).unwrap_err();
+    assert_eq!(refusal.kind, RefusalKind::Expired, "{refusal}");
+}
+
+#[test]
+fn a_doctype_is_refused() {
+    let f = fixture();
+    let xml = f.signed(&f.response());
+    let insert_at = if xml.starts_with("<?xml") {
+        xml.find("?>").unwrap() + 2
+    } else {
+        0
+    };
+    let evil = format!(
+        "{}<!DOCTYPE Response [<!ENTITY boom \"boom\">]>{}",
+        &xml[..insert_at],
+        &xml[insert_at..]
+    );
+    assert_eq!(f.refusal(&evil), RefusalKind::Doctype);
+}
+
+#[test]
+fn two_assertions_are_refused() {
+    let f = fixture();
+    let xml = f.signed(&f.response());
+    let (start, end) = assertion_span(&xml);
+    let doubled = format!("{}{}{}", &xml[..end], &xml[start..end], &xml[end..]);
+    assert_eq!(f.refusal(&doubled), RefusalKind::AssertionCount);
+}
+
+#[test]
+fn a_response_without_assertion_is_refused() {
+    let f = fixture();
+    let xml = f.signed(&f.response());
+    let (start, end) = assertion_span(&xml);
+    let stripped = format!("{}{}", &xml[..start], &xml[end..]);
+    assert_eq!(f.refusal(&stripped), RefusalKind::AssertionCount);
+}
+
+#[test]
+fn sha1_digests_are_refused_unless_allowed() {
+    let f = fixture_with(false, false);
+    let mut response = f.response();
+    for r in &mut response.signature.as_mut().unwrap().signed_info.reference {
+        r.digest_method.algorithm = samael::signature::DigestAlgorithm::Sha1;
+    }
+    let xml = f.signed(&response);
+    assert_eq!(f.refusal(&xml), RefusalKind::WeakAlgorithm);
+
+    let lenient = SamlSp::new(f.idp.metadata(), options(true, false)).unwrap();
+    assert!(lenient
+        .validate_xml(&xml, time::OffsetDateTime::now_utc())
+        .is_ok());
+}
+
+#[test]
+fn unsolicited_responses_are_refused_unless_idp_initiated_login_is_enabled() {
+    let f = fixture();
+    let mut response = f.response();
+    response.in_response_to = None;
+    for c in response
+        .assertion
+        .as_mut()
+        .unwrap()
+        .subject
+        .as_mut()
+        .unwrap()
+        .subject_confirmations
+        .iter_mut()
+        .flatten()
+    {
+        c.subject_confirmation_data.as_mut().unwrap().in_response_to = None;
+    }
+    let xml = f.signed(&response);
+    assert_eq!(f.refusal(&xml), RefusalKind::Unsolicited);
+
+    let open = SamlSp::new(f.idp.metadata(), options(false, true)).unwrap();
+    let v = open
+        .validate_xml(&xml, time::OffsetDateTime::now_utc())
+        .unwrap();
+    assert_eq!(v.in_response_to, None);
+}
+
+#[test]
+fn a_response_to_another_request_is_refused_by_samael() {
+    let f = fixture();
+    let mut response = f.response();
+    // The Response says one id, the signed assertion another.
+    response.in_response_to = Some("id-someone-else".into());
+    assert_eq!(f.refusal(&f.signed(&response)), RefusalKind::UnknownRequest);
+}
+
+#[test]
+fn a_response_without_name_id_or_email_is_refused() {
+    let f = fixture();
+    let mut response = f.response();
+    let assertion = response.assertion.as_mut().unwrap();
+    assertion.subject.as_mut().unwrap().name_id = None;
+    assertion.attribute_statements = None;
+    assert_eq!(f.refusal(&f.signed(&response)), RefusalKind::NoSubject);
+}
+
+#[test]
+fn a_response_with_a_bad_email_is_refused() {
+    let f = fixture();
+    let mut response = f.response();
+    let assertion = response.assertion.as_mut().unwrap();
+    assertion.attribute_statements = None;
+    assertion
+        .subject
+        .as_mut()
+        .unwrap()
+        .name_id
+        .as_mut()
+        .unwrap()
+        .value = "not-an-email".into();
+    assert_eq!(f.refusal(&f.signed(&response)), RefusalKind::BadEmail);
+}
+
+#[test]
+fn garbage_is_refused_as_malformed() {
+    let f = fixture();
+    let now = time::OffsetDateTime::now_utc();
+    for junk in ["", "!!!not base64!!!", "PHJvb3Q+", "AAAA"] {
+        assert_eq!(
+            f.sp.validate(junk, now).unwrap_err().kind,
+            RefusalKind::Malformed,
+            "{junk:?}"
+        );
+    }
+    let huge = "A".repeat(MAX_RESPONSE_BYTES + 1);
+    assert_eq!(
+        f.sp.validate(&huge, now).unwrap_err().kind,
+        RefusalKind::TooLarge
+    );
+}
+
+#[test]
+fn metadata_without_a_signing_certificate_fails_closed() {
+    let idp = DevIdp::generate(BASE).unwrap();
+    let mut metadata = idp.metadata();
+    for d in metadata.idp_sso_descriptors.iter_mut().flatten() {
+        d.key_descriptors.clear();
+    }
+    assert!(matches!(
+        SamlSp::new(metadata, options(false, false)),
+        Err(SamlSetupError::NoSigningCertificate)
+    ));
+}
+
+#[test]
+fn sp_metadata_names_the_entity_id_and_the_post_acs() {
+    let f = fixture();
+    let xml = f.sp.metadata_xml().unwrap();
+    let parsed: samael::metadata::EntityDescriptor = xml.parse().unwrap();
+    assert_eq!(
+        parsed.entity_id.as_deref(),
+        Some("http://127.0.0.1:3999/saml/metadata")
+    );
+    let sp = &parsed.sp_sso_descriptors.unwrap()[0];
+    let acs = &sp.assertion_consumer_services[0];
+    assert_eq!(acs.location, "http://127.0.0.1:3999/saml/acs");
+    assert_eq!(acs.binding, samael::metadata::HTTP_POST_BINDING);
+}
+
+#[test]
+fn authn_requests_carry_our_request_id_and_acs() {
+    let f = fixture();
+    let url = f.sp.authn_request_url("id-abc").unwrap();
+    assert!(url
+        .as_str()
+        .starts_with("http://127.0.0.1:3999/dev-idp/sso?SAMLRequest="));
+    let raw = url
+        .query_pairs()
+        .find(|(k, _)| k == "SAMLRequest")
+        .unwrap()
+        .1
+        .to_string();
+    let parsed = crate::dev_idp::parse_redirect_request(&raw).unwrap();
+    assert_eq!(parsed.id, "id-abc");
+    assert_eq!(parsed.acs_url, f.sp.acs_url());
+    assert_eq!(parsed.issuer, f.sp.entity_id());
+}

@@ -1,0 +1,278 @@
+use app::server::clock::Clock;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use samael::schema::Response as SamlResponse;
+use server::config::Config;
+use server::dev_idp::{demo_user, parse_redirect_request, RequestInfo};
+use server::routes::ServerState;
+use server::Application;
+use sqlx::{Connection, Executor, Row};
+use std::collections::HashMap;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates one test per backend for each named scenario `async fn name(backend: Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub state: ServerState,
+    /// Keeps cookies, never follows redirects (tests look at them).
+    pub client: reqwest::Client,
+    _dir: TempDir,
+}
+
+pub struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    /// A handle that owns nothing (for a second view of the same app).
+    pub fn none() -> TempDir {
+        TempDir(std::path::PathBuf::new())
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !self.0.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+async fn fresh_database_url(backend: Backend, dir: &std::path::Path) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}/gatehouse.db", dir.display()),
+        Backend::Postgres => {
+            let admin = std::env::var("GATEHOUSE_TEST_POSTGRES_URL").expect(
+                "GATEHOUSE_TEST_POSTGRES_URL is not set. Run the suite with scripts/test.sh, which starts \
+                 a throwaway PostgreSQL, or point it at a server where databases may be created.",
+            );
+            let name = format!("gatehouse_test_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to test PostgreSQL");
+            conn.execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .expect("create test database");
+            let mut url = url::Url::parse(&admin).expect("GATEHOUSE_TEST_POSTGRES_URL is a URL");
+            url.set_path(&format!("/{name}"));
+            url.to_string()
+        }
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+pub async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)]) -> TestApp {
+    let dir =
+        std::env::temp_dir().join(format!("gatehouse-test-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let base = format!("http://{addr}");
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("GATEHOUSE_PUBLIC_URL".into(), base.clone()),
+        ("GATEHOUSE_LISTEN_ADDR".into(), addr.to_string()),
+        (
+            "GATEHOUSE_DATABASE_URL".into(),
+            fresh_database_url(backend, &dir).await,
+        ),
+        ("GATEHOUSE_ORG_NAME".into(), "Test Org".into()),
+    ]);
+    for (k, v) in extra_env {
+        env.insert(k.to_string(), v.to_string());
+    }
+    let config = Config::from_sources(None, &|k| env.get(k).cloned()).expect("test config");
+    let app = Application::build_on(listener, config, Clock::system())
+        .await
+        .expect("build app");
+    let state = app.state().clone();
+    tokio::spawn(app.run());
+    TestApp {
+        base,
+        state,
+        client: client(),
+        _dir: TempDir(dir),
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .expect("client")
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(LOCATION)
+        .expect("a Location header")
+        .to_str()
+        .expect("ascii")
+        .to_string()
+}
+
+/// The `gatehouse_session=…` pair from a response's Set-Cookie, if any.
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("gatehouse_session="))
+        .map(str::to_string)
+}
+
+/// The value of a hidden form field in an HTML page.
+pub fn form_field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name} in {html}"))
+        + marker.len();
+    let end = start + html[start..].find('"').expect("closing quote");
+    html[start..end]
+        .replace("&amp;", "&")
+        .replace("&quot;", "\"")
+}
+
+impl TestApp {
+    /// The same app seen from a browser without cookies.
+    pub fn without_cookies(&self) -> TestApp {
+        TestApp {
+            base: self.base.clone(),
+            state: self.state.clone(),
+            client: client(),
+            _dir: TempDir::none(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Starts SP-initiated login; returns the AuthnRequest the IdP receives and its query.
+    pub async fn start_login(&self, next: &str) -> (RequestInfo, String) {
+        let response = self
+            .client
+            .get(self.url("/saml/login"))
+            .query(&[("next", next)])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(response.status(), 303, "login redirects to the IdP");
+        let idp_url = url::Url::parse(&location(&response)).expect("IdP URL");
+        let saml_request = idp_url
+            .query_pairs()
+            .find(|(k, _)| k == "SAMLRequest")
+            .expect("SAMLRequest")
+            .1
+            .to_string();
+        (
+            parse_redirect_request(&saml_request).expect("AuthnRequest"),
+            idp_url.to_string(),
+        )
+    }
+
+    /// The whole browser flow through the development IdP; returns the ACS response.
+    pub async fn sign_in_as(&self, email: &str, next: &str) -> reqwest::Response {
+        let (_, idp_url) = self.start_login(next).await;
+        let page = self.client.get(&idp_url).send().await.expect("IdP page");
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.expect("IdP page body");
+        let form = [
+            ("SAMLRequest", form_field(&html, "SAMLRequest")),
+            ("RelayState", form_field(&html, "RelayState")),
+            ("user", email.to_string()),
+        ];
+        let posted = self
+            .client
+            .post(self.url("/dev-idp/sso"))
+            .form(&form)
+            .send()
+            .await
+            .expect("IdP submit");
+        assert_eq!(posted.status(), 200);
+        let auto_post = posted.text().await.expect("auto-post page");
+        self.post_saml_response(&form_field(&auto_post, "SAMLResponse"))
+            .await
+    }
+
+    pub async fn post_saml_response(&self, b64: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/saml/acs"))
+            .form(&[("SAMLResponse", b64), ("RelayState", "")])
+            .send()
+            .await
+            .expect("ACS")
+    }
+
+    /// A response for `email` answering `request`, changed by `tweak`, signed by the dev IdP.
+    pub fn crafted_response(
+        &self,
+        email: &str,
+        request: &RequestInfo,
+        tweak: impl FnOnce(&mut SamlResponse),
+    ) -> String {
+        let idp = self.state.dev_idp.as_ref().expect("dev IdP enabled");
+        let mut response = idp.response_for(
+            demo_user(email).expect("demo user"),
+            request,
+            chrono::Utc::now(),
+        );
+        tweak(&mut response);
+        idp.sign(&response).expect("sign")
+    }
+
+    /// POSTs the `me` server function, optionally with an explicit cookie instead of the jar.
+    pub async fn me(&self, cookie: Option<&str>) -> reqwest::Response {
+        let client = if cookie.is_some() {
+            client()
+        } else {
+            self.client.clone()
+        };
+        let mut request = client
+            .post(self.url("/fn/me"))
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some(cookie) = cookie {
+            let pair = cookie.split(';').next().expect("cookie pair");
+            request = request.header(COOKIE, pair);
+        }
+        request.send().await.expect("me")
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+            .fetch_one(self.state.app.db.pool())
+            .await
+            .expect("count")
+            .try_get("n")
+            .expect("n")
+    }
+}

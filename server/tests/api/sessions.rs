@@ -1,0 +1,102 @@
+//! Sessions: the page guard, the server-function guard, sign-out, fixation, removed users.
+use crate::helpers::*;
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_server_function_without_a_session_is_unauthorized,
+    console_pages_send_anonymous_visitors_to_sign_in_and_back,
+    the_sign_in_page_is_public,
+    signing_out_ends_the_session_on_the_server,
+    signing_in_issues_a_new_session_id,
+    a_removed_user_loses_their_session_at_once,
+);
+
+async fn a_server_function_without_a_session_is_unauthorized(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app.me(None).await;
+    assert_eq!(response.status(), 401);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("unauthorized"), "{body}");
+    // A forged session id is no better than none.
+    let forged = app
+        .me(Some("gatehouse_session=AAAAAAAAAAAAAAAAAAAAAA"))
+        .await;
+    assert_eq!(forged.status(), 401);
+}
+
+async fn console_pages_send_anonymous_visitors_to_sign_in_and_back(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for (path, expected) in [
+        ("/", "/signin?next=/"),
+        ("/credentials", "/signin?next=/credentials"),
+        ("/iam?tab=users", "/signin?next=/iam%3Ftab%3Dusers"),
+    ] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 303, "{path}");
+        assert_eq!(location(&response), expected);
+    }
+}
+
+async fn the_sign_in_page_is_public(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let page = app
+        .client
+        .get(app.url("/signin?next=/credentials"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Sign in with SSO"), "{html}");
+    assert!(html.contains("/saml/login?next=/credentials"), "{html}");
+}
+
+async fn signing_out_ends_the_session_on_the_server(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let acs = app.sign_in_as("grace@example.com", "/").await;
+    let cookie = session_cookie(&acs).unwrap();
+    assert_eq!(app.me(Some(&cookie)).await.status(), 200);
+    assert_eq!(app.count("sessions").await, 1);
+
+    let out = app.client.post(app.url("/logout")).send().await.unwrap();
+    assert_eq!(out.status(), 303);
+    assert_eq!(location(&out), "/signin");
+    assert_eq!(app.count("sessions").await, 0, "the session row is gone");
+    assert_eq!(
+        app.me(Some(&cookie)).await.status(),
+        401,
+        "the old cookie is dead"
+    );
+}
+
+async fn signing_in_issues_a_new_session_id(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let first = session_cookie(&app.sign_in_as("grace@example.com", "/").await).unwrap();
+    let second = session_cookie(&app.sign_in_as("ada@example.com", "/").await).unwrap();
+    let value = |c: &str| c.split(';').next().unwrap().to_string();
+    assert_ne!(value(&first), value(&second));
+    assert_eq!(
+        app.me(Some(&first)).await.status(),
+        401,
+        "the pre-sign-in id no longer works"
+    );
+    let me: serde_json::Value = app.me(Some(&second)).await.json().await.unwrap();
+    assert_eq!(me["email"], "ada@example.com");
+}
+
+async fn a_removed_user_loses_their_session_at_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cookie = session_cookie(&app.sign_in_as("grace@example.com", "/").await).unwrap();
+    sqlx::query("DELETE FROM users WHERE email = 'grace@example.com'")
+        .execute(app.state.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(app.me(Some(&cookie)).await.status(), 401);
+    let page = app
+        .client
+        .get(app.url("/credentials"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 303);
+}

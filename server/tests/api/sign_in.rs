@@ -1,0 +1,310 @@
+//! SSO through the development IdP, and every refusal at the ACS.
+use crate::helpers::*;
+use crate::on_both_backends;
+use base64::Engine as _;
+use samael::schema::Response as SamlResponse;
+
+on_both_backends!(
+    sp_metadata_is_served_as_saml_metadata,
+    login_redirects_to_the_idp_and_records_the_request,
+    an_owner_signs_in_and_lands_on_next,
+    a_collaborator_signs_in_with_the_collaborator_role,
+    a_foreign_next_is_replaced_by_home,
+    refused_responses_create_no_user_and_no_session,
+    a_response_cannot_be_used_twice,
+    a_replayed_assertion_id_is_refused_even_for_a_new_request,
+    a_response_to_an_unknown_request_is_refused,
+    an_acs_post_without_a_response_is_refused,
+    owner_emails_make_an_owner_on_first_sign_in_only,
+);
+
+async fn sp_metadata_is_served_as_saml_metadata(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app
+        .client
+        .get(app.url("/saml/metadata"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/samlmetadata+xml"
+    );
+    let xml = response.text().await.unwrap();
+    let parsed: samael::metadata::EntityDescriptor = xml.parse().unwrap();
+    assert_eq!(parsed.entity_id, Some(app.url("/saml/metadata")));
+    let acs = &parsed.sp_sso_descriptors.unwrap()[0].assertion_consumer_services[0];
+    assert_eq!(acs.location, app.url("/saml/acs"));
+    assert_eq!(acs.binding, samael::metadata::HTTP_POST_BINDING);
+}
+
+async fn login_redirects_to_the_idp_and_records_the_request(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (request, idp_url) = app.start_login("/credentials").await;
+    assert!(idp_url.starts_with(&app.url("/dev-idp/sso?SAMLRequest=")));
+    assert_eq!(request.acs_url, app.url("/saml/acs"));
+    assert_eq!(request.issuer, app.url("/saml/metadata"));
+    // A random UUID, not samael's 32-bit default.
+    let uuid_part = request.id.strip_prefix("id-").expect("id- prefix");
+    assert!(uuid::Uuid::parse_str(uuid_part).is_ok(), "{}", request.id);
+    assert_eq!(app.count("saml_requests").await, 1);
+}
+
+async fn an_owner_signs_in_and_lands_on_next(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let acs = app.sign_in_as("ada@example.com", "/credentials").await;
+    assert_eq!(acs.status(), 303);
+    assert_eq!(location(&acs), "/credentials");
+    let cookie = session_cookie(&acs).expect("a session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain-http public URL: {cookie}"
+    );
+
+    let me = app.me(None).await;
+    assert_eq!(me.status(), 200);
+    let me: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(me["email"], "ada@example.com");
+    assert_eq!(me["display_name"], "Ada Lovelace");
+    assert_eq!(me["role"], "owner");
+    assert_eq!(me["org_name"], "Test Org");
+    assert_eq!(me["org_id"], app.state.app.org.id);
+    assert_eq!(app.count("users").await, 1);
+
+    let page = app
+        .client
+        .get(app.url("/credentials"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200, "a signed-in user gets the page");
+}
+
+async fn a_collaborator_signs_in_with_the_collaborator_role(backend: Backend) {
+    let app = spawn_app(backend).await;
+    assert_eq!(app.sign_in_as("grace@example.com", "/").await.status(), 303);
+    let me: serde_json::Value = app.me(None).await.json().await.unwrap();
+    assert_eq!(me["role"], "collaborator");
+}
+
+async fn a_foreign_next_is_replaced_by_home(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for next in [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+    ] {
+        let acs = app.sign_in_as("grace@example.com", next).await;
+        assert_eq!(location(&acs), "/", "next={next}");
+    }
+}
+
+async fn refused_responses_create_no_user_and_no_session(backend: Backend) {
+    let app = spawn_app(backend).await;
+    type Tweak = Box<dyn FnOnce(&mut SamlResponse)>;
+    let cases: Vec<(&str, &str, Tweak, Box<dyn Fn(String) -> String>)> = vec![
+        (
+            "tampered",
+            "signature was invalid",
+            Box::new(|_| {}),
+            Box::new(|xml| xml.replace("grace@example.com", "ada@example.com")),
+        ),
+        (
+            "unsigned",
+            "was not signed",
+            Box::new(|r| r.signature = None),
+            Box::new(|xml| xml),
+        ),
+        (
+            "wrong audience",
+            "meant for a different service",
+            Box::new(|r| {
+                r.assertion
+                    .as_mut()
+                    .unwrap()
+                    .conditions
+                    .as_mut()
+                    .unwrap()
+                    .audience_restrictions = Some(vec![samael::schema::AudienceRestriction {
+                    audience: vec!["https://other.example".into()],
+                }])
+            }),
+            Box::new(|xml| xml),
+        ),
+        (
+            "expired",
+            "was expired",
+            Box::new(|r| {
+                let past = chrono::Utc::now() - chrono::Duration::hours(2);
+                r.issue_instant = past;
+                let a = r.assertion.as_mut().unwrap();
+                a.issue_instant = past;
+                a.conditions.as_mut().unwrap().not_on_or_after =
+                    Some(past + chrono::Duration::minutes(5));
+            }),
+            Box::new(|xml| xml),
+        ),
+        (
+            "doctype",
+            "forbidden DOCTYPE",
+            Box::new(|_| {}),
+            Box::new(|xml| {
+                let at = if xml.starts_with("<?xml") {
+                    xml.find("?>").unwrap() + 2
+                } else {
+                    0
+                };
+                format!(
+                    "{}<!DOCTYPE r [<!ENTITY e \"e\">]>{}",
+                    &xml[..at],
+                    &xml[at..]
+                )
+            }),
+        ),
+        (
+            "two assertions",
+            "exactly one assertion",
+            Box::new(|_| {}),
+            Box::new(|xml| {
+                let open = xml.find(":Assertion ").unwrap();
+                let start = xml[..open].rfind('<').unwrap();
+                let end = xml.find(":Assertion>").unwrap() + ":Assertion>".len();
+                format!("{}{}{}", &xml[..end], &xml[start..end], &xml[end..])
+            }),
+        ),
+    ];
+    for (name, message, tweak, mangle) in cases {
+        let (request, _) = app.start_login("/").await;
+        let xml = if name == "unsigned" {
+            let idp = app.state.dev_idp.as_ref().unwrap();
+            let mut r = idp.response_for(
+                server::dev_idp::demo_user("grace@example.com").unwrap(),
+                &request,
+                chrono::Utc::now(),
+            );
+            tweak(&mut r);
+            samael::traits::ToXml::to_string(&r).unwrap()
+        } else {
+            mangle(app.crafted_response("grace@example.com", &request, tweak))
+        };
+        let b64 = base64::engine::general_purpose::STANDARD.encode(xml);
+        let acs = app.post_saml_response(&b64).await;
+        assert_eq!(acs.status(), 403, "{name}");
+        assert!(session_cookie(&acs).is_none(), "{name}: no session cookie");
+        let page = acs.text().await.unwrap();
+        assert!(page.contains("Sign-in failed: "), "{name}: {page}");
+        assert!(
+            page.contains(message),
+            "{name}: expected {message:?} in {page}"
+        );
+        assert!(
+            page.contains("data-testid=\"request-id\""),
+            "{name}: a request id is shown"
+        );
+        assert!(
+            !page.contains("samael") && !page.contains("panicked"),
+            "{name}: no internals"
+        );
+        assert_eq!(app.count("users").await, 0, "{name}: no user");
+        assert_eq!(app.count("sessions").await, 0, "{name}: no session");
+        assert_eq!(app.me(None).await.status(), 401, "{name}");
+    }
+}
+
+async fn a_response_cannot_be_used_twice(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (request, _) = app.start_login("/").await;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(app.crafted_response(
+        "grace@example.com",
+        &request,
+        |_| {},
+    ));
+    assert_eq!(app.post_saml_response(&b64).await.status(), 303);
+    let again = app.without_cookies().post_saml_response(&b64).await;
+    assert_eq!(again.status(), 403);
+    assert!(again
+        .text()
+        .await
+        .unwrap()
+        .contains("unknown, expired or already used"));
+}
+
+async fn a_replayed_assertion_id_is_refused_even_for_a_new_request(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (first, _) = app.start_login("/").await;
+    let mut assertion_id = String::new();
+    let xml = app.crafted_response("grace@example.com", &first, |r| {
+        assertion_id = r.assertion.as_ref().unwrap().id.clone();
+    });
+    let b64 = base64::engine::general_purpose::STANDARD.encode(xml);
+    assert_eq!(app.post_saml_response(&b64).await.status(), 303);
+
+    let (second, _) = app.start_login("/").await;
+    let replay = app.crafted_response("grace@example.com", &second, |r| {
+        r.assertion.as_mut().unwrap().id = assertion_id.clone();
+    });
+    let b64 = base64::engine::general_purpose::STANDARD.encode(replay);
+    let acs = app.without_cookies().post_saml_response(&b64).await;
+    assert_eq!(acs.status(), 403);
+    assert!(acs.text().await.unwrap().contains("already used"));
+}
+
+async fn a_response_to_an_unknown_request_is_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (mut request, _) = app.start_login("/").await;
+    request.id = format!("id-{}", uuid::Uuid::new_v4());
+    let b64 = base64::engine::general_purpose::STANDARD.encode(app.crafted_response(
+        "ada@example.com",
+        &request,
+        |_| {},
+    ));
+    let acs = app.post_saml_response(&b64).await;
+    assert_eq!(acs.status(), 403);
+    assert_eq!(app.count("users").await, 0);
+}
+
+async fn an_acs_post_without_a_response_is_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let acs = app
+        .client
+        .post(app.url("/saml/acs"))
+        .form(&[("x", "y")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(acs.status(), 400);
+    assert!(acs.text().await.unwrap().contains("could not be read"));
+    let junk = app.post_saml_response(&"A".repeat(10_000)).await;
+    assert_eq!(junk.status(), 400);
+}
+
+async fn owner_emails_make_an_owner_on_first_sign_in_only(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        &[
+            ("GATEHOUSE_OWNER_EMAILS", "Grace@Example.com"),
+            ("GATEHOUSE_OWNER_GROUPS", "nobody"),
+        ],
+    )
+    .await;
+    app.sign_in_as("grace@example.com", "/").await;
+    let me: serde_json::Value = app.me(None).await.json().await.unwrap();
+    assert_eq!(me["role"], "owner");
+    app.sign_in_as("ada@example.com", "/").await;
+    let me: serde_json::Value = app.me(None).await.json().await.unwrap();
+    assert_eq!(
+        me["role"], "collaborator",
+        "ada's group is no longer an owner group"
+    );
+    // A later sign-in does not reset a role.
+    sqlx::query("UPDATE users SET role = 'collaborator' WHERE email = 'grace@example.com'")
+        .execute(app.state.app.db.pool())
+        .await
+        .unwrap();
+    app.sign_in_as("grace@example.com", "/").await;
+    let me: serde_json::Value = app.me(None).await.json().await.unwrap();
+    assert_eq!(me["role"], "collaborator");
+}
