@@ -1,7 +1,7 @@
 use app::server::clock::Clock;
 use clap::Parser;
-use server::config::{Config, IdpSource};
-use server::{dev_idp, telemetry, Application};
+use gatehouse_server::config::{Config, IdpSource};
+use gatehouse_server::{dev_idp, telemetry, Application};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

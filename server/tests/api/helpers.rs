@@ -1,11 +1,11 @@
 use app::server::clock::Clock;
+use gatehouse_server::config::Config;
+use gatehouse_server::dev_idp::{demo_user, parse_redirect_request, RequestInfo};
+use gatehouse_server::routes::ServerState;
+use gatehouse_server::Application;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 use samael::schema::Response as SamlResponse;
-use server::config::Config;
-use server::dev_idp::{demo_user, parse_redirect_request, RequestInfo};
-use server::routes::ServerState;
-use server::Application;
 use sqlx::{Connection, Executor, Row};
 use std::collections::HashMap;
 

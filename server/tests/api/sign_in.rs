@@ -181,7 +181,7 @@ async fn refused_responses_create_no_user_and_no_session(backend: Backend) {
         let xml = if name == "unsigned" {
             let idp = app.state.dev_idp.as_ref().unwrap();
             let mut r = idp.response_for(
-                server::dev_idp::demo_user("grace@example.com").unwrap(),
+                gatehouse_server::dev_idp::demo_user("grace@example.com").unwrap(),
                 &request,
                 chrono::Utc::now(),
             );

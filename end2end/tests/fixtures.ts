@@ -1,0 +1,50 @@
+import { expect, type Page } from '@playwright/test';
+
+export const PORTS = {
+  simpleSaml: 3212,
+  consoleWithSimpleSaml: 3211,
+  consoleWithDevIdp: 3210,
+};
+
+export const SIMPLESAML_CONSOLE = `http://127.0.0.1:${PORTS.consoleWithSimpleSaml}`;
+export const DEV_CONSOLE = `http://127.0.0.1:${PORTS.consoleWithDevIdp}`;
+
+/** Users of the SimpleSAMLphp test IdP (end2end/fixtures/simplesamlphp/config/authsources.php). */
+export const SIMPLESAML_USERS = {
+  owner: { username: 'olivia', password: 'olivia-pass', email: 'olivia.owner@idp.test', name: 'Olivia Owner' },
+  collaborator: { username: 'carl', password: 'carl-pass', email: 'carl.collab@idp.test', name: 'Carl Collaborator' },
+};
+
+// --- act ---
+
+/** From the console's sign-in page, through SimpleSAMLphp's login form, back to the console. */
+export async function signInWithSimpleSaml(page: Page, user: { username: string; password: string }) {
+  await page.getByRole('link', { name: 'Sign in with SSO' }).click();
+  await page.locator('#username').fill(user.username);
+  await page.locator('#password').fill(user.password);
+  await page.locator('#submit_button').click();
+}
+
+/** From the console's sign-in page, through the built-in development IdP. */
+export async function signInWithDevIdp(page: Page, displayName: string) {
+  await page.getByRole('link', { name: 'Sign in with SSO' }).click();
+  await page.getByRole('button', { name: `Sign in as ${displayName}` }).click();
+}
+
+export async function signOut(page: Page) {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+}
+
+// --- check ---
+
+export async function expectSignedInAs(page: Page, who: { email: string; role: string; org: RegExp | string }) {
+  await expect(page.getByTestId('user-email')).toHaveText(who.email);
+  await expect(page.getByTestId('user-role')).toHaveText(who.role);
+  await expect(page.getByTestId('org-name')).toHaveText(who.org);
+  await expect(page.getByTestId('org-id')).toHaveText(/^org_[a-z0-9]+$/);
+}
+
+export async function expectOnSignInPage(page: Page) {
+  await expect(page).toHaveURL(/\/signin/);
+  await expect(page.getByRole('link', { name: 'Sign in with SSO' })).toBeVisible();
+}

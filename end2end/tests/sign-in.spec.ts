@@ -1,0 +1,84 @@
+import { expect, test } from '@playwright/test';
+import {
+  DEV_CONSOLE,
+  SIMPLESAML_CONSOLE,
+  SIMPLESAML_USERS,
+  expectOnSignInPage,
+  expectSignedInAs,
+  signInWithDevIdp,
+  signInWithSimpleSaml,
+  signOut,
+} from './fixtures';
+
+test.describe('signing in through SimpleSAMLphp', () => {
+  test('an owner opens a console page, signs in, lands back on it and signs out', async ({ page }) => {
+    await page.goto(`${SIMPLESAML_CONSOLE}/credentials`);
+    await expectOnSignInPage(page);
+
+    await signInWithSimpleSaml(page, SIMPLESAML_USERS.owner);
+
+    await expect(page).toHaveURL(`${SIMPLESAML_CONSOLE}/credentials`);
+    await expectSignedInAs(page, { email: SIMPLESAML_USERS.owner.email, role: 'owner', org: 'Acme ML (ssp)' });
+    await expect(page.getByRole('heading', { name: 'Credentials' })).toBeVisible();
+
+    await signOut(page);
+    await expectOnSignInPage(page);
+    await page.goto(`${SIMPLESAML_CONSOLE}/`);
+    await expectOnSignInPage(page);
+  });
+
+  test('a collaborator signs in with the collaborator role', async ({ page }) => {
+    await page.goto(`${SIMPLESAML_CONSOLE}/`);
+    await signInWithSimpleSaml(page, SIMPLESAML_USERS.collaborator);
+
+    await expect(page).toHaveURL(`${SIMPLESAML_CONSOLE}/`);
+    await expectSignedInAs(page, {
+      email: SIMPLESAML_USERS.collaborator.email,
+      role: 'collaborator',
+      org: 'Acme ML (ssp)',
+    });
+    await expect(page.getByRole('heading', { name: 'Welcome, Carl' })).toBeVisible();
+  });
+});
+
+test.describe('signing in through the built-in development IdP', () => {
+  test('a demo owner signs in and moves around the hydrated console', async ({ page }) => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+
+    await page.goto(`${DEV_CONSOLE}/`);
+    await expectOnSignInPage(page);
+    await expect(page.getByText('Development sign-in is enabled')).toBeVisible();
+
+    await signInWithDevIdp(page, 'Ada Lovelace');
+
+    await expect(page.getByRole('heading', { name: 'Welcome, Ada' })).toBeVisible();
+    await expectSignedInAs(page, { email: 'ada@example.com', role: 'owner', org: 'Acme ML (dev)' });
+
+    // Client-side navigation only works once the page has hydrated.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users & IAM' }).click();
+    await expect(page.getByRole('heading', { name: 'Users & IAM' })).toBeVisible();
+    await expect(page.getByTestId('coming-soon')).toBeVisible();
+    expect(errors).toEqual([]);
+  });
+
+  test('a tampered response is refused with a clear error and a request id', async ({ page }) => {
+    await page.route('**/saml/acs', async (route) => {
+      const form = new URLSearchParams(route.request().postData() ?? '');
+      const xml = Buffer.from(form.get('SAMLResponse') ?? '', 'base64').toString('utf8');
+      form.set('SAMLResponse', Buffer.from(xml.replaceAll('grace@example.com', 'ada@example.com')).toString('base64'));
+      await route.continue({ postData: form.toString() });
+    });
+
+    await page.goto(`${DEV_CONSOLE}/signin`);
+    await signInWithDevIdp(page, 'Grace Hopper');
+
+    await expect(page.getByTestId('signin-error')).toHaveText(
+      "Sign-in failed: the identity provider's response signature was invalid.",
+    );
+    await expect(page.getByTestId('request-id')).toHaveText(/^[0-9a-f-]{36}$/);
+    await page.unrouteAll();
+    await page.goto(`${DEV_CONSOLE}/`);
+    await expectOnSignInPage(page);
+  });
+});
