@@ -105,7 +105,8 @@ async fn a_foreign_next_is_replaced_by_home(backend: Backend) {
 async fn refused_responses_create_no_user_and_no_session(backend: Backend) {
     let app = spawn_app(backend).await;
     type Tweak = Box<dyn FnOnce(&mut SamlResponse)>;
-    let cases: Vec<(&str, &str, Tweak, Box<dyn Fn(String) -> String>)> = vec![
+    type Mangle = Box<dyn Fn(String) -> String>;
+    let cases: Vec<(&str, &str, Tweak, Mangle)> = vec![
         (
             "tampered",
             "signature was invalid",

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The test command (README): formatting, clippy for both feature sets, unit and integration
+# tests on SQLite and PostgreSQL, then the Playwright suite in Chromium through SimpleSAMLphp and
+# the development IdP. Installs whatever is missing first, so it works on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n\033[1;34m== %s\033[0m\n' "$*" >&2; }
+
+bash scripts/install-deps.sh
+# cargo-leptos sets this at compile time; setting it for every cargo call keeps `cargo test`
+# and `cargo leptos build` from invalidating each other's builds.
+export LEPTOS_OUTPUT_NAME=gatehouse
+target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "clippy, ssr (server and app)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "clippy, hydrate (app for wasm32)"
+cargo clippy -p app --lib --locked --no-default-features --features hydrate \
+  --target wasm32-unknown-unknown -- -D warnings
+
+step "PostgreSQL for the integration tests"
+if [ -z "${GATEHOUSE_TEST_POSTGRES_URL:-}" ]; then
+  # shellcheck source=scripts/throwaway-postgres.sh
+  source scripts/throwaway-postgres.sh
+  trap stop_throwaway_postgres EXIT
+fi
+
+step "cargo test: unit and integration (SQLite and PostgreSQL)"
+cargo test --workspace --locked
+
+step "build the console (cargo leptos build)"
+export PATH="$PWD/end2end/node_modules/.bin:$PATH"
+cargo leptos build
+
+step "Playwright (Chromium, SimpleSAMLphp, development IdP)"
+export GATEHOUSE_E2E_BIN="$target_dir/debug/gatehouse-server"
+export GATEHOUSE_E2E_SITE_ROOT="$PWD/target/site"
+(cd end2end && npx playwright test)
