@@ -44,6 +44,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("credentials") view=CredentialsPage />
                     <Route path=path!("iam") view=IamPage />
+                    <Route path=path!("iam/users") view=IamPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -15,6 +15,8 @@ pub enum AppError {
     InvalidInput(String),
     #[error("Not found.")]
     NotFound,
+    #[error("{0}")]
+    Conflict(String),
     #[error("Something went wrong on our side. Quote request id {request_id} when reporting it.")]
     Internal { request_id: String },
     #[error("Could not reach the server: {0}")]
@@ -29,6 +31,7 @@ impl AppError {
             AppError::OwnersOnly => 403,
             AppError::InvalidInput(_) => 400,
             AppError::NotFound => 404,
+            AppError::Conflict(_) => 409,
             AppError::Internal { .. } | AppError::Transport(_) => 500,
         }
     }

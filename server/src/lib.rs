@@ -1,6 +1,7 @@
 //! The Gatehouse server: configuration → telemetry → build → run.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod api;
 pub mod config;
 pub mod dev_idp;
 pub mod html;
@@ -142,7 +143,10 @@ impl Application {
                 }
             }
         });
-        let served = axum::serve(self.listener, self.router)
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await;
         purge.abort();

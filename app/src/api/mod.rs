@@ -1,3 +1,5 @@
 //! Server functions, one file per feature. Each is a thin adapter: find the caller, call a
 //! service, map the error.
+pub mod credentials;
+pub mod members;
 pub mod session;

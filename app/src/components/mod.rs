@@ -1,2 +1,3 @@
+pub mod dialogs;
 pub mod error_box;
 pub mod layout;

@@ -1,18 +1,106 @@
+//! Credentials: the signed-in member's personal CLI tokens.
+use crate::api::credentials::{list_my_tokens, CreateMyToken, RevokeAllMyCredentials};
+use crate::components::dialogs::{ConfirmDialog, NewTokenDialog};
+use crate::components::error_box::ErrorBox;
+use crate::model::format_timestamp;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// Placeholder until personal CLI tokens land (issue #3). It says so rather than faking it.
 #[component]
 pub fn CredentialsPage() -> impl IntoView {
+    let create = ServerAction::<CreateMyToken>::new();
+    let revoke_all = ServerAction::<RevokeAllMyCredentials>::new();
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke_all.version().get()),
+        |_| list_my_tokens(),
+    );
+    let name = RwSignal::new(String::new());
+    let confirming = RwSignal::new(false);
+    let create_value = create.value();
+    let revoke_value = revoke_all.value();
+
     view! {
         <Title text="Credentials" />
         <h1>"Credentials"</h1>
-        <section class="card coming-soon" data-testid="coming-soon">
-            <h2>"Coming soon"</h2>
-            <p>
-                "Personal CLI tokens — create one, copy it once, and \"Revoke all credentials\" — "
-                "are not built yet. Nothing on this page issues or stores a token today."
-            </p>
+        <p class="lead">
+            "Personal tokens let the " <code>"gatehouse"</code> " CLI and scripts act as you. "
+            "Send one as " <code>"Authorization: Bearer …"</code> " or set " <code>"GATEHOUSE_CLI_TOKEN"</code> "."
+        </p>
+
+        <section class="card">
+            <h2>"Create a token"</h2>
+            <form class="inline-form" on:submit=move |ev| {
+                ev.prevent_default();
+                create.dispatch(CreateMyToken { name: Some(name.get_untracked()) });
+                name.set(String::new());
+            }>
+                <label for="token-name">"Name (optional)"</label>
+                <input id="token-name" type="text" maxlength="100" placeholder="e.g. laptop"
+                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                <button class="btn btn-primary" type="submit" disabled=move || create.pending().get()>"Create token"</button>
+            </form>
+            {move || match create_value.get() {
+                Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
+                _ => None,
+            }}
         </section>
+
+        <section class="card">
+            <div class="card-head">
+                <h2>"Your active tokens"</h2>
+                <button class="btn btn-danger-quiet" on:click=move |_| confirming.set(true)>"Revoke all credentials"</button>
+            </div>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="empty" data-testid="no-tokens">"You have no active tokens. Create one to use the CLI or the API."</p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <table class="table" data-testid="token-table">
+                                <thead><tr><th>"Name"</th><th>"Token"</th><th>"Created"</th><th>"Last used"</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|t| view! {
+                                        <tr>
+                                            <td>{t.name}</td>
+                                            <td><code>"…"{t.last_six}</code></td>
+                                            <td>{format_timestamp(t.created_at)}</td>
+                                            <td>{t.last_used_at.map(format_timestamp).unwrap_or_else(|| "never".into())}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorBox error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            {move || match revoke_value.get() {
+                Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
+                _ => None,
+            }}
+        </section>
+
+        <Show when=move || confirming.get()>
+            <ConfirmDialog
+                title="Revoke all credentials?".to_string()
+                message="Every token you have stops working immediately, everywhere it is used. One new token is issued and shown once.".to_string()
+                confirm_label="Revoke all and issue a new token".to_string()
+                on_confirm=Callback::new(move |_| { confirming.set(false); revoke_all.dispatch(RevokeAllMyCredentials {}); })
+                on_cancel=Callback::new(move |_| confirming.set(false))
+            />
+        </Show>
+        {move || match create_value.get() {
+            Some(Ok(token)) => Some(view! {
+                <NewTokenDialog token heading="Your new token" on_close=Callback::new(move |_| create_value.set(None)) />
+            }),
+            _ => None,
+        }}
+        {move || match revoke_value.get() {
+            Some(Ok(token)) => Some(view! {
+                <NewTokenDialog token heading="All credentials revoked — your new token" on_close=Callback::new(move |_| revoke_value.set(None)) />
+            }),
+            _ => None,
+        }}
     }
 }

@@ -1,18 +1,160 @@
+//! Users & IAM. The Users tab: everyone sees the members; owners change roles, rotate a
+//! member's key and remove members, each behind a confirmation. The server refuses all three
+//! for anyone but an owner; the buttons are hidden from collaborators only as a courtesy.
+use crate::api::members::{list_members, ChangeRole, RemoveUser, RotateUserKey};
+use crate::components::dialogs::{ConfirmDialog, NewTokenDialog};
+use crate::components::error_box::ErrorBox;
+use crate::model::{format_timestamp, Me, Member, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// Placeholder until members and service accounts land (issues #3 and #4).
+/// A pending owner action, waiting for confirmation.
+#[derive(Clone)]
+enum Pending {
+    Role(Member, Role),
+    Rotate(Member),
+    Remove(Member),
+}
+
 #[component]
 pub fn IamPage() -> impl IntoView {
+    let me = use_context::<Me>();
+    let is_owner = me.as_ref().map(|m| m.role == Role::Owner).unwrap_or(false);
+    let my_id = me.map(|m| m.user_id).unwrap_or_default();
+
+    let change_role = ServerAction::<ChangeRole>::new();
+    let rotate = ServerAction::<RotateUserKey>::new();
+    let remove = ServerAction::<RemoveUser>::new();
+    // Paging: a stack of tokens, the last one is the page shown.
+    let pages = RwSignal::new(vec![None::<String>]);
+    let members = Resource::new(
+        move || {
+            (
+                pages.get().last().cloned().flatten(),
+                change_role.version().get(),
+                remove.version().get(),
+            )
+        },
+        |(token, _, _)| list_members(token),
+    );
+    let pending = RwSignal::new(None::<Pending>);
+    let rotated = rotate.value();
+
+    let confirm = move |p: Pending| match p {
+        Pending::Role(m, role) => change_role.dispatch(ChangeRole { user_id: m.id, role }),
+        Pending::Rotate(m) => rotate.dispatch(RotateUserKey { user_id: m.id }),
+        Pending::Remove(m) => remove.dispatch(RemoveUser { user_id: m.id }),
+    };
+    let action_error = move || {
+        change_role
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| rotate.value().get().and_then(Result::err))
+            .or_else(|| remove.value().get().and_then(Result::err))
+    };
+
     view! {
         <Title text="Users & IAM" />
         <h1>"Users & IAM"</h1>
-        <section class="card coming-soon" data-testid="coming-soon">
-            <h2>"Coming soon"</h2>
-            <p>
-                "The member list, service accounts and their API keys are not built yet. "
-                "Members are created automatically when they first sign in through SSO."
+        <nav class="tabs" aria-label="Users & IAM">
+            <a href="/iam/users" class="tab active" aria-current="page">"Users"</a>
+            <span class="tab disabled" title="Coming soon">"Service accounts (coming soon)"</span>
+        </nav>
+        <section class="card">
+            <p class="hint">
+                "Members are created when they first sign in through SSO. "
+                {if is_owner { "As an owner you can change roles, rotate a member's CLI key and remove members." }
+                 else { "Only owners can change roles or remove members." }}
             </p>
+            {move || action_error().map(|error| view! { <ErrorBox error /> })}
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || {
+                    let my_id = my_id.clone();
+                    Suspend::new(async move {
+                    match members.await {
+                        Ok(page) => {
+                            let next = page.next_paging_token.clone();
+                            view! {
+                                <table class="table" data-testid="member-table">
+                                    <thead><tr>
+                                        <th>"Email"</th><th>"Name"</th><th>"Role"</th><th>"Last sign-in"</th>
+                                        {is_owner.then(|| view! { <th class="actions">"Actions"</th> })}
+                                    </tr></thead>
+                                    <tbody>
+                                        {page.results.into_iter().map(|m| {
+                                            let row_label = m.email.clone();
+                                            let is_me = m.id == my_id;
+                                            let other_role = if m.role == Role::Owner { Role::Collaborator } else { Role::Owner };
+                                            let (m1, m2, m3) = (m.clone(), m.clone(), m.clone());
+                                            view! {
+                                                <tr data-email=row_label.clone()>
+                                                    <td>{m.email.clone()} {is_me.then(|| view! { <span class="badge">"you"</span> })}</td>
+                                                    <td>{m.name.clone()}</td>
+                                                    <td><span class=if m.role == Role::Owner { "badge badge-owner" } else { "badge" }>{m.role.as_str()}</span></td>
+                                                    <td>{m.last_sign_in_at.map(format_timestamp).unwrap_or_else(|| "never".into())}</td>
+                                                    {is_owner.then(|| view! {
+                                                        <td class="actions">
+                                                            <button class="btn btn-small" on:click=move |_| pending.set(Some(Pending::Role(m1.clone(), other_role)))>
+                                                                {format!("Make {}", other_role.as_str())}
+                                                            </button>
+                                                            <button class="btn btn-small" on:click=move |_| pending.set(Some(Pending::Rotate(m2.clone())))>"Rotate key"</button>
+                                                            <button class="btn btn-small btn-danger-quiet" on:click=move |_| pending.set(Some(Pending::Remove(m3.clone())))>"Remove"</button>
+                                                        </td>
+                                                    })}
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                <div class="pager">
+                                    <button class="btn btn-small" disabled=move || pages.with(|p| p.len() <= 1)
+                                        on:click=move |_| pages.update(|p| { p.pop(); })>"Previous"</button>
+                                    {next.map(|token| view! {
+                                        <button class="btn btn-small" on:click=move |_| pages.update(|p| p.push(Some(token.clone())))>"Next"</button>
+                                    })}
+                                </div>
+                            }.into_any()
+                        }
+                        Err(error) => view! { <ErrorBox error /> }.into_any(),
+                    }
+                })}}
+            </Transition>
         </section>
+        {move || pending.get().map(|p| {
+            let (title, message, label) = match &p {
+                Pending::Role(m, role) => (
+                    format!("Make {} {}?", m.email, if *role == Role::Owner { "an owner" } else { "a collaborator" }),
+                    if *role == Role::Owner {
+                        "Owners can manage every member, key and service account of the organization.".to_string()
+                    } else {
+                        "They lose owner rights on their next request.".to_string()
+                    },
+                    format!("Make {}", role.as_str()),
+                ),
+                Pending::Rotate(m) => (
+                    format!("Rotate {}'s key?", m.email),
+                    "All of their CLI tokens stop working now. You get one new token to hand over; it is shown once.".to_string(),
+                    "Rotate key".to_string(),
+                ),
+                Pending::Remove(m) => (
+                    format!("Remove {}?", m.email),
+                    "Their tokens are revoked and their sessions end now. If your identity provider still lets them in, signing in again makes them a collaborator.".to_string(),
+                    "Remove member".to_string(),
+                ),
+            };
+            let p2 = p.clone();
+            view! {
+                <ConfirmDialog title message confirm_label=label
+                    on_confirm=Callback::new(move |_| { pending.set(None); confirm(p2.clone()); })
+                    on_cancel=Callback::new(move |_| pending.set(None)) />
+            }
+        })}
+        {move || match rotated.get() {
+            Some(Ok(token)) => Some(view! {
+                <NewTokenDialog token heading="New key for hand-over" on_close=Callback::new(move |_| rotated.set(None)) />
+            }),
+            _ => None,
+        }}
     }
 }

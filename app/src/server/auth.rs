@@ -1,6 +1,7 @@
 //! Who is calling. Every server function that needs a session starts with [`require_user`];
 //! every owner-only one continues with [`require_owner`]. The check is made here, on the
 //! server, on every call: hiding a button in the UI is not enforcement.
+use super::actor::{Actor, RequestMeta};
 use super::session_store::USER_ID_KEY;
 use super::state::AppState;
 use super::users::{self, User};
@@ -48,6 +49,30 @@ pub fn require_owner(user: &User) -> Result<(), AppError> {
         Ok(())
     } else {
         Err(refuse(AppError::OwnersOnly))
+    }
+}
+
+/// The caller of a server function as an [`Actor`], with the request's id and source address.
+pub async fn require_actor() -> Result<(AppState, Actor, RequestMeta), AppError> {
+    let (state, user) = require_user().await?;
+    Ok((state, Actor::from_user(&user), request_meta()))
+}
+
+pub fn request_meta() -> RequestMeta {
+    let parts = use_context::<http::request::Parts>();
+    let request_id = parts
+        .as_ref()
+        .and_then(|p| p.headers.get("x-request-id"))
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("unknown")
+        .to_string();
+    let source_ip = parts
+        .as_ref()
+        .and_then(|p| p.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>())
+        .map(|info| info.0.ip().to_string());
+    RequestMeta {
+        request_id,
+        source_ip,
     }
 }
 

@@ -84,7 +84,7 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
         sessions.idle_minutes,
     )));
 
-    let mut router = Router::new()
+    let mut router = crate::api::router()
         .route(urls::HEALTH, get(|| async { "ok" }))
         .route(urls::SAML_METADATA, get(saml::metadata))
         .route(urls::SAML_LOGIN, get(saml::login))

@@ -3,10 +3,13 @@
 use super::{request_id, ServerState};
 use crate::html;
 use crate::saml::{Refusal, RefusalKind, REQUEST_TTL_SECONDS};
+use app::server::actor::{Actor, RequestMeta};
+use app::server::audit::{self, Target};
 use app::server::{ids, saml_store, session_store::USER_ID_KEY, users};
 use app::urls;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
+use std::net::SocketAddr;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
@@ -64,23 +67,63 @@ pub struct AcsForm {
 
 /// The Assertion Consumer Service. Validates the response; then, in one transaction,
 /// consumes the request id, records the assertion id against replay and creates or updates
-/// the user; then cycles the session id and signs the user in.
+/// the user; then cycles the session id and signs the user in. Both outcomes are audited.
 pub async fn acs(
     State(state): State<ServerState>,
     session: Session,
     headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     form: Result<Form<AcsForm>, FormRejection>,
 ) -> Response {
+    let meta = RequestMeta {
+        request_id: request_id(&headers),
+        source_ip: Some(peer.ip().to_string()),
+    };
+    let outcome = acs_inner(&state, &session, &headers, form).await;
+    let now = state.app.clock.unix();
+    let (actor, target, action, detail, response) = match outcome {
+        Ok((user, next)) => (
+            Some(Actor::from_user(&user)),
+            Some((user.id.clone(), user.email.clone())),
+            "signin.succeeded",
+            None,
+            Redirect::to(&urls::safe_next_path(Some(&next))).into_response(),
+        ),
+        Err(AcsFailure::Refused(refusal)) => {
+            let detail = format!("{:?}", refusal.kind);
+            (None, None, "signin.refused", Some(detail), refused(&headers, refusal))
+        }
+        Err(AcsFailure::Internal(response)) => return response,
+    };
+    let target = Target {
+        kind: "user",
+        id: target.as_ref().map(|(id, _)| id.as_str()),
+        email: target.as_ref().map(|(_, email)| email.as_str()),
+    };
+    if let Err(e) = audit::record(state.app.db.pool(), now, actor.as_ref(), &meta, action, target, detail.as_deref()).await {
+        tracing::warn!(request_id = %meta.request_id, "writing the audit row for {action} failed: {e}");
+    }
+    response
+}
+
+enum AcsFailure {
+    Refused(Refusal),
+    Internal(Response),
+}
+
+async fn acs_inner(
+    state: &ServerState,
+    session: &Session,
+    headers: &HeaderMap,
+    form: Result<Form<AcsForm>, FormRejection>,
+) -> Result<(users::User, String), AcsFailure> {
     let Some(saml_response) = form.ok().and_then(|Form(f)| f.saml_response) else {
-        return refused(
-            &headers,
-            Refusal::new(RefusalKind::Malformed, "no SAMLResponse field"),
-        );
+        return Err(AcsFailure::Refused(Refusal::new(RefusalKind::Malformed, "no SAMLResponse field")));
     };
-    let validated = match state.saml.validate(&saml_response, state.app.clock.now()) {
-        Ok(v) => v,
-        Err(refusal) => return refused(&headers, refusal),
-    };
+    let validated = state
+        .saml
+        .validate(&saml_response, state.app.clock.now())
+        .map_err(AcsFailure::Refused)?;
     let user_and_next = async {
         let now = state.app.clock.unix();
         let mut tx = state.app.db.pool().begin().await?;
@@ -122,18 +165,18 @@ pub async fn acs(
     .await;
     let (user, next) = match user_and_next {
         Ok(Ok(done)) => done,
-        Ok(Err(refusal)) => return refused(&headers, refusal),
-        Err(e) => return internal(&headers, &format!("recording the sign-in: {e}")),
+        Ok(Err(refusal)) => return Err(AcsFailure::Refused(refusal)),
+        Err(e) => return Err(AcsFailure::Internal(internal(headers, &format!("recording the sign-in: {e}")))),
     };
     // A fresh session id at the privilege change: no session fixation.
     if let Err(e) = session.cycle_id().await {
-        return internal(&headers, &format!("cycling the session id: {e}"));
+        return Err(AcsFailure::Internal(internal(headers, &format!("cycling the session id: {e}"))));
     }
     if let Err(e) = session.insert(USER_ID_KEY, &user.id).await {
-        return internal(&headers, &format!("storing the session: {e}"));
+        return Err(AcsFailure::Internal(internal(headers, &format!("storing the session: {e}"))));
     }
     tracing::info!(user_id = %user.id, role = %user.role, "signed in");
-    Redirect::to(&urls::safe_next_path(Some(&next))).into_response()
+    Ok((user, next))
 }
 
 /// Ends the session on the server (the row is deleted), then shows the sign-in page.

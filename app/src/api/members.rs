@@ -1,0 +1,52 @@
+//! Users & IAM → Users: everyone sees the members; owners change roles, rotate keys and
+//! remove people. Each owner action is refused on the server for anyone else.
+use crate::error::AppError;
+use crate::model::{Member, MemberPage, NewToken, Role};
+use leptos::prelude::*;
+
+#[server(prefix = "/fn", endpoint = "members")]
+pub async fn list_members(paging_token: Option<String>) -> Result<MemberPage, AppError> {
+    use crate::server::{auth, members};
+    let (state, _actor, meta) = auth::require_actor().await?;
+    let query = members::MemberQuery {
+        paging_token,
+        ..Default::default()
+    };
+    members::list(&state.db, &state.org.id, &query, &meta)
+        .await
+        .map_err(auth::refuse)
+}
+
+#[server(prefix = "/fn", endpoint = "change_role")]
+pub async fn change_role(user_id: String, role: Role) -> Result<Member, AppError> {
+    use crate::server::{auth, members};
+    let (state, actor, meta) = auth::require_actor().await?;
+    members::change_role(&state.db, &state.clock, &actor, &meta, &user_id, role)
+        .await
+        .map_err(auth::refuse)
+}
+
+#[server(prefix = "/fn", endpoint = "rotate_user_key")]
+pub async fn rotate_user_key(user_id: String) -> Result<NewToken, AppError> {
+    use crate::server::{auth, credentials, members, users};
+    let (state, actor, meta) = auth::require_actor().await?;
+    actor.require_owner().map_err(auth::refuse)?;
+    let user_id = members::parse_user_id(&user_id).map_err(auth::refuse)?;
+    let target = users::find_by_id(state.db.pool(), user_id)
+        .await
+        .map_err(|e| auth::refuse(meta.internal("loading the user", &e)))?
+        .filter(|u| u.org_id == actor.org_id)
+        .ok_or_else(|| auth::refuse(AppError::NotFound))?;
+    credentials::rotate_user_key(&state.db, &state.clock, &actor, &meta, &target)
+        .await
+        .map_err(auth::refuse)
+}
+
+#[server(prefix = "/fn", endpoint = "remove_user")]
+pub async fn remove_user(user_id: String) -> Result<(), AppError> {
+    use crate::server::{auth, members};
+    let (state, actor, meta) = auth::require_actor().await?;
+    members::remove(&state.db, &state.clock, &actor, &meta, &user_id)
+        .await
+        .map_err(auth::refuse)
+}

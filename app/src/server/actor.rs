@@ -1,0 +1,70 @@
+//! Who is acting, and on which request: every operation names its actor, which makes the
+//! authorization check and the audit row one place.
+use super::users::User;
+use crate::error::AppError;
+use crate::model::Role;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActorKind {
+    User,
+    ServiceAccount,
+}
+
+impl ActorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::User => "user",
+            ActorKind::ServiceAccount => "service_account",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub kind: ActorKind,
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub org_id: String,
+    /// The API token the request came with (its id and last six), if not a browser session.
+    pub token: Option<(String, String)>,
+}
+
+impl Actor {
+    pub fn from_user(user: &User) -> Actor {
+        Actor {
+            kind: ActorKind::User,
+            id: user.id.clone(),
+            email: user.email.clone(),
+            role: user.role,
+            org_id: user.org_id.clone(),
+            token: None,
+        }
+    }
+
+    /// The one owner guard. Every owner-only operation starts with it.
+    pub fn require_owner(&self) -> Result<(), AppError> {
+        if self.role == Role::Owner {
+            Ok(())
+        } else {
+            Err(AppError::OwnersOnly)
+        }
+    }
+}
+
+/// Facts about the request an operation runs in, for logs and audit rows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub source_ip: Option<String>,
+}
+
+impl RequestMeta {
+    /// Logs an internal failure with this request's id; users get a plain message and the id.
+    pub fn internal(&self, context: &str, err: &dyn std::fmt::Display) -> AppError {
+        tracing::error!(request_id = %self.request_id, "{context}: {err}");
+        AppError::Internal {
+            request_id: self.request_id.clone(),
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! API tokens: issuing, listing, revoking and authenticating. Personal CLI tokens now;
+//! service-account keys use the same functions with another [`TokenKind`].
+use super::actor::{Actor, RequestMeta};
+use super::audit::{self, Target};
+use super::clock::Clock;
+use super::db::Db;
+use super::tokens::{self, SecretToken, TokenKind};
+use super::users::{self, User};
+use crate::error::AppError;
+use crate::model::{NewToken, TokenInfo};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row};
+
+pub const MAX_TOKEN_NAME_LEN: usize = 100;
+/// `last_used_at` is written at most this often per token, to keep reads cheap.
+const LAST_USED_GRANULARITY_SECONDS: i64 = 60;
+
+/// Checks a token name; empty means "use the default".
+pub fn token_name(raw: Option<&str>, default: &str) -> Result<String, AppError> {
+    let name = raw.map(str::trim).unwrap_or_default();
+    if name.is_empty() {
+        return Ok(default.to_string());
+    }
+    if name.chars().count() > MAX_TOKEN_NAME_LEN {
+        return Err(AppError::InvalidInput(format!(
+            "name: at most {MAX_TOKEN_NAME_LEN} characters"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AppError::InvalidInput("name: control characters are not allowed".into()));
+    }
+    Ok(name.to_string())
+}
+
+fn info_from_row(row: &AnyRow) -> Result<TokenInfo, sqlx::Error> {
+    Ok(TokenInfo {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        last_six: row.try_get("last_six")?,
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+    })
+}
+
+/// Inserts a new token for `owner_id`; the plaintext is returned once and never stored.
+pub async fn insert_token(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    org_id: &str,
+    kind: TokenKind,
+    owner_id: &str,
+    name: &str,
+    created_by: &str,
+    now: i64,
+) -> Result<NewToken, sqlx::Error> {
+    let secret = SecretToken::generate(kind);
+    let id = format!("tok_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(
+        "INSERT INTO api_tokens (id, org_id, owner_kind, owner_id, name, token_hash, last_six, \
+         created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&id)
+    .bind(org_id)
+    .bind(kind.owner_kind())
+    .bind(owner_id)
+    .bind(name)
+    .bind(secret.hash())
+    .bind(secret.last_six())
+    .bind(now)
+    .bind(created_by)
+    .execute(&mut **tx)
+    .await?;
+    Ok(NewToken {
+        token: secret.expose().to_string(),
+        info: TokenInfo {
+            id,
+            name: name.to_string(),
+            last_six: secret.last_six(),
+            created_at: now,
+            last_used_at: None,
+        },
+    })
+}
+
+/// Revokes every active token of an owner; returns how many.
+pub async fn revoke_all<'e, E>(
+    executor: E,
+    kind: TokenKind,
+    owner_id: &str,
+    revoked_by: &str,
+    now: i64,
+) -> Result<u64, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    Ok(sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1, revoked_by = $2 \
+         WHERE owner_kind = $3 AND owner_id = $4 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(revoked_by)
+    .bind(kind.owner_kind())
+    .bind(owner_id)
+    .execute(executor)
+    .await?
+    .rows_affected())
+}
+
+pub async fn list_active(db: &Db, kind: TokenKind, owner_id: &str) -> Result<Vec<TokenInfo>, sqlx::Error> {
+    sqlx::query(
+        "SELECT id, name, last_six, created_at, last_used_at FROM api_tokens \
+         WHERE owner_kind = $1 AND owner_id = $2 AND revoked_at IS NULL \
+         ORDER BY created_at DESC, id",
+    )
+    .bind(kind.owner_kind())
+    .bind(owner_id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(info_from_row)
+    .collect()
+}
+
+/// Creates a personal token for the actor.
+pub async fn create_own_token(
+    db: &Db,
+    clock: &Clock,
+    actor: &Actor,
+    meta: &RequestMeta,
+    name: Option<&str>,
+) -> Result<NewToken, AppError> {
+    let name = token_name(name, "CLI token")?;
+    let now = clock.unix();
+    let run = async {
+        let mut tx = db.pool().begin().await?;
+        let new = insert_token(&mut tx, &actor.org_id, TokenKind::User, &actor.id, &name, &actor.id, now).await?;
+        audit::record(
+            &mut *tx,
+            now,
+            Some(actor),
+            meta,
+            "token.created",
+            Target::user(&actor.id, &actor.email),
+            Some(&format!("token …{}", new.info.last_six)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(new)
+    };
+    run.await.map_err(|e| meta.internal("creating a token", &e))
+}
+
+/// "Revoke all credentials" / rotate key: in one transaction, revoke every active token of
+/// `target` and issue one new token. Either both happen or neither does.
+pub async fn rotate_user_key(
+    db: &Db,
+    clock: &Clock,
+    actor: &Actor,
+    meta: &RequestMeta,
+    target: &User,
+) -> Result<NewToken, AppError> {
+    if actor.id != target.id {
+        actor.require_owner()?;
+    }
+    let now = clock.unix();
+    let name = if actor.id == target.id {
+        "Rotated CLI token".to_string()
+    } else {
+        format!("Rotated by {}", actor.email)
+    };
+    let run = async {
+        let mut tx = db.pool().begin().await?;
+        let revoked = revoke_all(&mut *tx, TokenKind::User, &target.id, &actor.id, now).await?;
+        let new = insert_token(&mut tx, &target.org_id, TokenKind::User, &target.id, &name, &actor.id, now).await?;
+        audit::record(
+            &mut *tx,
+            now,
+            Some(actor),
+            meta,
+            "token.rotated",
+            Target::user(&target.id, &target.email),
+            Some(&format!("revoked {revoked}, issued …{}", new.info.last_six)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(new)
+    };
+    run.await.map_err(|e| meta.internal("rotating a key", &e))
+}
+
+/// Why a bearer token was not accepted. All of these are answered the same way (401).
+#[derive(Debug, PartialEq, Eq)]
+pub enum BearerRefusal {
+    Missing,
+    Malformed,
+    UnknownOrRevoked,
+}
+
+/// Authenticates a raw bearer token: format and checksum first (no database hit for
+/// garbage), then one indexed lookup by hash. Nothing is cached, so a revoked token fails on
+/// the very next request on every replica.
+pub async fn authenticate(db: &Db, clock: &Clock, raw: Option<&str>) -> Result<Result<Actor, BearerRefusal>, sqlx::Error> {
+    let Some(raw) = raw else {
+        return Ok(Err(BearerRefusal::Missing));
+    };
+    let Some(parsed) = tokens::parse(raw) else {
+        return Ok(Err(BearerRefusal::Malformed));
+    };
+    let row = sqlx::query(
+        "SELECT id, owner_kind, owner_id, last_six, last_used_at FROM api_tokens \
+         WHERE token_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(parsed.hash())
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else {
+        return Ok(Err(BearerRefusal::UnknownOrRevoked));
+    };
+    let token_id: String = row.try_get("id")?;
+    let owner_kind: String = row.try_get("owner_kind")?;
+    let owner_id: String = row.try_get("owner_id")?;
+    let last_six: String = row.try_get("last_six")?;
+    let last_used_at: Option<i64> = row.try_get("last_used_at")?;
+    let actor = match owner_kind.as_str() {
+        "user" => match users::find_by_id(db.pool(), &owner_id).await? {
+            Some(user) => Actor {
+                token: Some((token_id.clone(), last_six)),
+                ..Actor::from_user(&user)
+            },
+            None => return Ok(Err(BearerRefusal::UnknownOrRevoked)),
+        },
+        _ => return Ok(Err(BearerRefusal::UnknownOrRevoked)),
+    };
+    let now = clock.unix();
+    if last_used_at.is_none_or(|t| now - t >= LAST_USED_GRANULARITY_SECONDS) {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&token_id)
+            .execute(db.pool())
+            .await?;
+    }
+    Ok(Ok(actor))
+}
+

@@ -1,0 +1,293 @@
+//! The organization's members: listing (filtered, keyset-paged), changing roles and removing
+//! people. Changes are owner-only and keep at least one owner.
+use super::actor::{Actor, RequestMeta};
+use super::audit::{self, Target};
+use super::clock::Clock;
+use super::credentials;
+use super::db::Db;
+use super::tokens::TokenKind;
+use super::users::{self, User};
+use crate::error::AppError;
+use crate::model::{Member, MemberPage, Role};
+use sqlx::{Any, Row};
+
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+pub const MAX_PAGE_SIZE: u32 = 200;
+
+#[derive(Clone, Debug, Default)]
+pub struct MemberQuery {
+    /// Email prefix, case-insensitive.
+    pub email: Option<String>,
+    /// Substring of the display name, case-insensitive.
+    pub name: Option<String>,
+    pub is_service_account: Option<bool>,
+    pub count: Option<u32>,
+    pub paging_token: Option<String>,
+}
+
+/// User ids are `usr_` and 32 lower-case hex digits.
+pub fn parse_user_id(raw: &str) -> Result<&str, AppError> {
+    let ok = raw.len() == 36
+        && raw.starts_with("usr_")
+        && raw[4..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if ok {
+        Ok(raw)
+    } else {
+        Err(AppError::InvalidInput(format!("user_id: {raw:?} is not a user id (usr_…)")))
+    }
+}
+
+fn member_of(user: &User) -> Member {
+    Member {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        name: user.display_name.clone(),
+        role: user.role,
+        is_service_account: false,
+        created_at: user.created_at,
+        last_sign_in_at: user.last_sign_in_at,
+    }
+}
+
+fn encode_cursor(email: &str, id: &str) -> String {
+    format!("{email}\n{id}").bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_cursor(token: &str) -> Option<(String, String)> {
+    if token.len() % 2 != 0 || token.len() > 1024 {
+        return None;
+    }
+    let bytes = (0..token.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(token.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (email, id) = text.split_once('\n')?;
+    Some((email.to_string(), id.to_string()))
+}
+
+fn like_pattern(value: &str, prefix_only: bool) -> String {
+    let escaped = value
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    if prefix_only {
+        format!("{escaped}%")
+    } else {
+        format!("%{escaped}%")
+    }
+}
+
+pub async fn list(db: &Db, org_id: &str, query: &MemberQuery, meta: &RequestMeta) -> Result<MemberPage, AppError> {
+    let count = query.count.unwrap_or(DEFAULT_PAGE_SIZE);
+    if count == 0 || count > MAX_PAGE_SIZE {
+        return Err(AppError::InvalidInput(format!("count: must be 1 to {MAX_PAGE_SIZE}")));
+    }
+    let (after_email, after_id) = match query.paging_token.as_deref().filter(|t| !t.is_empty()) {
+        Some(token) => decode_cursor(token)
+            .ok_or_else(|| AppError::InvalidInput("paging_token: not a paging token from this API".into()))?,
+        None => (String::new(), String::new()),
+    };
+    if query.is_service_account == Some(true) {
+        // Service accounts are not members yet (issue #4).
+        return Ok(MemberPage {
+            results: Vec::new(),
+            next_paging_token: None,
+        });
+    }
+    let email = query.email.as_deref().map(|e| like_pattern(e, true)).unwrap_or_default();
+    let name = query.name.as_deref().map(|n| like_pattern(n, false)).unwrap_or_default();
+    let rows = sqlx::query(
+        "SELECT id, org_id, email, display_name, role, created_at, last_sign_in_at FROM users \
+         WHERE org_id = $1 \
+           AND ($2 = '' OR LOWER(email) LIKE $2 ESCAPE '\\') \
+           AND ($3 = '' OR LOWER(display_name) LIKE $3 ESCAPE '\\') \
+           AND (email > $4 OR (email = $4 AND id > $5)) \
+         ORDER BY email, id LIMIT $6",
+    )
+    .bind(org_id)
+    .bind(&email)
+    .bind(&name)
+    .bind(&after_email)
+    .bind(&after_id)
+    .bind(i64::from(count) + 1)
+    .fetch_all(db.pool())
+    .await
+    .map_err(|e| meta.internal("listing members", &e))?;
+    let mut results = Vec::with_capacity(rows.len());
+    for row in rows.iter().take(count as usize) {
+        let role: String = row.try_get("role").map_err(|e| meta.internal("reading a member", &e))?;
+        let read = |c: &str| row.try_get::<String, _>(c);
+        let member = (|| {
+            Ok::<_, sqlx::Error>(Member {
+                id: read("id")?,
+                email: read("email")?,
+                name: read("display_name")?,
+                role: Role::parse(&role).unwrap_or(Role::Collaborator),
+                is_service_account: false,
+                created_at: row.try_get("created_at")?,
+                last_sign_in_at: row.try_get("last_sign_in_at")?,
+            })
+        })()
+        .map_err(|e| meta.internal("reading a member", &e))?;
+        results.push(member);
+    }
+    let next_paging_token = if rows.len() > count as usize {
+        results.last().map(|m| encode_cursor(&m.email, &m.id))
+    } else {
+        None
+    };
+    Ok(MemberPage {
+        results,
+        next_paging_token,
+    })
+}
+
+/// Serializes membership changes of one organization (a row lock on PostgreSQL; SQLite has
+/// one writer anyway), so two owners demoting each other cannot leave none.
+async fn lock_org(tx: &mut sqlx::Transaction<'_, Any>, org_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE organizations SET name = name WHERE id = $1")
+        .bind(org_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn owner_count(tx: &mut sqlx::Transaction<'_, Any>, org_id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM users WHERE org_id = $1 AND role = 'owner'")
+        .bind(org_id)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("n")
+}
+
+enum Outcome<T> {
+    Done(T),
+    Refused(AppError),
+}
+
+pub async fn change_role(
+    db: &Db,
+    clock: &Clock,
+    actor: &Actor,
+    meta: &RequestMeta,
+    user_id: &str,
+    role: Role,
+) -> Result<Member, AppError> {
+    actor.require_owner()?;
+    let user_id = parse_user_id(user_id)?;
+    let now = clock.unix();
+    let run = async {
+        let mut tx = db.pool().begin().await?;
+        lock_org(&mut tx, &actor.org_id).await?;
+        let Some(target) = users::find_by_id(&mut *tx, user_id).await?.filter(|u| u.org_id == actor.org_id) else {
+            return Ok(Outcome::Refused(AppError::NotFound));
+        };
+        if target.role == Role::Owner && role != Role::Owner && owner_count(&mut tx, &actor.org_id).await? <= 1 {
+            return Ok(Outcome::Refused(last_owner(&target)));
+        }
+        if target.role != role {
+            sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+                .bind(role.as_str())
+                .bind(&target.id)
+                .execute(&mut *tx)
+                .await?;
+            audit::record(
+                &mut *tx,
+                now,
+                Some(actor),
+                meta,
+                "user.role_changed",
+                Target::user(&target.id, &target.email),
+                Some(&format!("{} -> {}", target.role, role)),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(Outcome::Done(member_of(&User { role, ..target })))
+    };
+    match run.await.map_err(|e| meta.internal("changing a role", &e))? {
+        Outcome::Done(member) => Ok(member),
+        Outcome::Refused(err) => Err(err),
+    }
+}
+
+/// Removes a member: their tokens are revoked and their sessions end in the same transaction.
+/// (If the IdP still lets them in, a later SSO sign-in creates a new collaborator.)
+pub async fn remove(db: &Db, clock: &Clock, actor: &Actor, meta: &RequestMeta, user_id: &str) -> Result<(), AppError> {
+    actor.require_owner()?;
+    let user_id = parse_user_id(user_id)?;
+    let now = clock.unix();
+    let run = async {
+        let mut tx = db.pool().begin().await?;
+        lock_org(&mut tx, &actor.org_id).await?;
+        let Some(target) = users::find_by_id(&mut *tx, user_id).await?.filter(|u| u.org_id == actor.org_id) else {
+            return Ok(Outcome::Refused(AppError::NotFound));
+        };
+        if target.role == Role::Owner && owner_count(&mut tx, &actor.org_id).await? <= 1 {
+            return Ok(Outcome::Refused(last_owner(&target)));
+        }
+        let revoked = credentials::revoke_all(&mut *tx, TokenKind::User, &target.id, &actor.id, now).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(&target.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(&target.id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut *tx,
+            now,
+            Some(actor),
+            meta,
+            "user.removed",
+            Target::user(&target.id, &target.email),
+            Some(&format!("{revoked} tokens revoked, sessions ended")),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(Outcome::Done(()))
+    };
+    match run.await.map_err(|e| meta.internal("removing a user", &e))? {
+        Outcome::Done(()) => Ok(()),
+        Outcome::Refused(err) => Err(err),
+    }
+}
+
+fn last_owner(target: &User) -> AppError {
+    AppError::Conflict(format!(
+        "{} is the last owner: make someone else an owner first",
+        target.email
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let token = encode_cursor("a@x.io", "usr_1");
+        assert_eq!(decode_cursor(&token), Some(("a@x.io".into(), "usr_1".into())));
+        for bad in ["zz", "abc", "00"] {
+            assert_eq!(decode_cursor(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("A_b%", true), "a\\_b\\%%");
+        assert_eq!(like_pattern("ada", false), "%ada%");
+    }
+
+    #[test]
+    fn user_ids_are_checked() {
+        assert!(parse_user_id("usr_0123456789abcdef0123456789abcdef").is_ok());
+        for bad in ["", "usr_", "usr_XYZ", "tok_0123456789abcdef0123456789abcdef", "usr_0123456789abcdef0123456789abcdeg"] {
+            assert!(parse_user_id(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The JSON HTTP API under `/api/v1`. Clients authenticate with `Authorization: Bearer
+//! <token>`; browser session cookies are not accepted here (no CSRF surface). Errors have one
+//! shape: `{"error": {"code", "message", "request_id"}}`.
+mod users;
+
+use crate::routes::{request_id, ServerState};
+use app::error::AppError;
+use app::server::actor::{Actor, RequestMeta};
+use app::server::credentials;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::json;
+use std::net::SocketAddr;
+
+pub fn router() -> Router<ServerState> {
+    Router::new()
+        .route("/api/v1/users/me", get(users::me))
+        .route("/api/v1/users/me/rotate_key", post(users::rotate_my_key))
+        .route("/api/v1/users/{user_id}/rotate_key", post(users::rotate_user_key))
+        .route(
+            "/api/v1/users/{user_id}",
+            axum::routing::patch(users::update_user).delete(users::delete_user),
+        )
+        .route("/api/v1/collaborators", get(users::list_collaborators))
+        .route("/api/v1/{*rest}", axum::routing::any(not_found))
+}
+
+async fn not_found(parts: Parts) -> ApiError {
+    ApiError::new(AppError::NotFound, &meta_of(&parts))
+}
+
+/// An error answered as JSON with its status code.
+#[derive(Debug)]
+pub struct ApiError {
+    error: AppError,
+    request_id: String,
+}
+
+impl ApiError {
+    pub fn new(error: AppError, meta: &RequestMeta) -> Self {
+        ApiError {
+            error,
+            request_id: meta.request_id.clone(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (code, message) = match &self.error {
+            AppError::Unauthorized => (
+                "unauthorized",
+                "A valid token is required: send `Authorization: Bearer <token>`. The token is \
+                 missing, malformed, unknown or revoked."
+                    .to_string(),
+            ),
+            AppError::OwnersOnly => ("forbidden", "This action needs the owner role.".to_string()),
+            AppError::InvalidInput(m) => ("invalid_request", m.clone()),
+            AppError::NotFound => ("not_found", "Not found.".to_string()),
+            AppError::Conflict(m) => ("conflict", m.clone()),
+            AppError::Internal { .. } | AppError::Transport(_) => ("internal", self.error.to_string()),
+        };
+        let status = StatusCode::from_u16(self.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (
+            status,
+            Json(json!({"error": {"code": code, "message": message, "request_id": self.request_id}})),
+        )
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+pub fn meta_of(parts: &Parts) -> RequestMeta {
+    RequestMeta {
+        request_id: request_id(&parts.headers),
+        source_ip: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string()),
+    }
+}
+
+/// The authenticated API caller.
+pub struct Caller {
+    pub actor: Actor,
+    pub meta: RequestMeta,
+}
+
+impl FromRequestParts<ServerState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, ApiError> {
+        let meta = meta_of(parts);
+        let raw = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, token) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            });
+        match credentials::authenticate(&state.app.db, &state.app.clock, raw).await {
+            Ok(Ok(actor)) => Ok(Caller { actor, meta }),
+            Ok(Err(_)) => Err(ApiError::new(AppError::Unauthorized, &meta)),
+            Err(e) => Err(ApiError::new(meta.internal("authenticating a token", &e), &meta)),
+        }
+    }
+}
+
+/// A JSON body whose errors (bad JSON, unknown or missing fields) are 400s in our shape.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<ServerState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &ServerState) -> Result<Self, ApiError> {
+        let (parts, body) = req.into_parts();
+        let meta = meta_of(&parts);
+        let req = Request::from_parts(parts, body);
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(ApiError::new(AppError::InvalidInput(json_problem(&rejection)), &meta)),
+        }
+    }
+}
+
+fn json_problem(rejection: &JsonRejection) -> String {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => "the body must be JSON (Content-Type: application/json)".into(),
+        other => other.body_text(),
+    }
+}
+
+pub fn query_problem(rejection: &QueryRejection) -> String {
+    rejection.body_text()
+}
+
+/// `{"result": …}`: the envelope of every successful single-object response.
+pub fn result<T: Serialize>(value: T) -> Json<serde_json::Value> {
+    Json(json!({ "result": value }))
+}
