@@ -102,7 +102,11 @@ pub fn format_timestamp(unix: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", secs / 3600, secs % 3600 / 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        secs / 3600,
+        secs % 3600 / 60
+    )
 }
 
 #[cfg(test)]
@@ -110,7 +114,10 @@ mod tests {
     #[test]
     fn timestamps_format_in_utc() {
         assert_eq!(super::format_timestamp(0), "1970-01-01 00:00 UTC");
-        assert_eq!(super::format_timestamp(1_795_430_700), "2026-11-23 09:25 UTC");
+        assert_eq!(
+            super::format_timestamp(1_795_430_700),
+            "2026-11-23 09:25 UTC"
+        );
         assert_eq!(super::format_timestamp(951_782_400), "2000-02-29 00:00 UTC");
     }
 }

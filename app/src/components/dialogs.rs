@@ -38,7 +38,11 @@ pub fn copy_to_clipboard(text: &str) {
 /// Shows a newly issued token once, with a copy button and the shell line to use it. After
 /// `on_close` the token is gone from the page for good.
 #[component]
-pub fn NewTokenDialog(token: NewToken, #[prop(into)] heading: String, on_close: Callback<()>) -> impl IntoView {
+pub fn NewTokenDialog(
+    token: NewToken,
+    #[prop(into)] heading: String,
+    on_close: Callback<()>,
+) -> impl IntoView {
     let copied = RwSignal::new(false);
     let secret = token.token.clone();
     let export_line = format!("export GATEHOUSE_CLI_TOKEN={}", token.token);

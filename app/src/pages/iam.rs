@@ -41,7 +41,10 @@ pub fn IamPage() -> impl IntoView {
     let rotated = rotate.value();
 
     let confirm = move |p: Pending| match p {
-        Pending::Role(m, role) => change_role.dispatch(ChangeRole { user_id: m.id, role }),
+        Pending::Role(m, role) => change_role.dispatch(ChangeRole {
+            user_id: m.id,
+            role,
+        }),
         Pending::Rotate(m) => rotate.dispatch(RotateUserKey { user_id: m.id }),
         Pending::Remove(m) => remove.dispatch(RemoveUser { user_id: m.id }),
     };

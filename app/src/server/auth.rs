@@ -68,7 +68,10 @@ pub fn request_meta() -> RequestMeta {
         .to_string();
     let source_ip = parts
         .as_ref()
-        .and_then(|p| p.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>())
+        .and_then(|p| {
+            p.extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        })
         .map(|info| info.0.ip().to_string());
     RequestMeta {
         request_id,

@@ -27,7 +27,9 @@ pub fn token_name(raw: Option<&str>, default: &str) -> Result<String, AppError> 
         )));
     }
     if name.chars().any(char::is_control) {
-        return Err(AppError::InvalidInput("name: control characters are not allowed".into()));
+        return Err(AppError::InvalidInput(
+            "name: control characters are not allowed".into(),
+        ));
     }
     Ok(name.to_string())
 }
@@ -105,7 +107,11 @@ where
     .rows_affected())
 }
 
-pub async fn list_active(db: &Db, kind: TokenKind, owner_id: &str) -> Result<Vec<TokenInfo>, sqlx::Error> {
+pub async fn list_active(
+    db: &Db,
+    kind: TokenKind,
+    owner_id: &str,
+) -> Result<Vec<TokenInfo>, sqlx::Error> {
     sqlx::query(
         "SELECT id, name, last_six, created_at, last_used_at FROM api_tokens \
          WHERE owner_kind = $1 AND owner_id = $2 AND revoked_at IS NULL \
@@ -132,7 +138,16 @@ pub async fn create_own_token(
     let now = clock.unix();
     let run = async {
         let mut tx = db.pool().begin().await?;
-        let new = insert_token(&mut tx, &actor.org_id, TokenKind::User, &actor.id, &name, &actor.id, now).await?;
+        let new = insert_token(
+            &mut tx,
+            &actor.org_id,
+            TokenKind::User,
+            &actor.id,
+            &name,
+            &actor.id,
+            now,
+        )
+        .await?;
         audit::record(
             &mut *tx,
             now,
@@ -170,7 +185,16 @@ pub async fn rotate_user_key(
     let run = async {
         let mut tx = db.pool().begin().await?;
         let revoked = revoke_all(&mut *tx, TokenKind::User, &target.id, &actor.id, now).await?;
-        let new = insert_token(&mut tx, &target.org_id, TokenKind::User, &target.id, &name, &actor.id, now).await?;
+        let new = insert_token(
+            &mut tx,
+            &target.org_id,
+            TokenKind::User,
+            &target.id,
+            &name,
+            &actor.id,
+            now,
+        )
+        .await?;
         audit::record(
             &mut *tx,
             now,
@@ -198,7 +222,11 @@ pub enum BearerRefusal {
 /// Authenticates a raw bearer token: format and checksum first (no database hit for
 /// garbage), then one indexed lookup by hash. Nothing is cached, so a revoked token fails on
 /// the very next request on every replica.
-pub async fn authenticate(db: &Db, clock: &Clock, raw: Option<&str>) -> Result<Result<Actor, BearerRefusal>, sqlx::Error> {
+pub async fn authenticate(
+    db: &Db,
+    clock: &Clock,
+    raw: Option<&str>,
+) -> Result<Result<Actor, BearerRefusal>, sqlx::Error> {
     let Some(raw) = raw else {
         return Ok(Err(BearerRefusal::Missing));
     };
@@ -240,4 +268,3 @@ pub async fn authenticate(db: &Db, clock: &Clock, raw: Option<&str>) -> Result<R
     }
     Ok(Ok(actor))
 }
-

@@ -29,11 +29,15 @@ pub struct MemberQuery {
 pub fn parse_user_id(raw: &str) -> Result<&str, AppError> {
     let ok = raw.len() == 36
         && raw.starts_with("usr_")
-        && raw[4..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        && raw[4..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if ok {
         Ok(raw)
     } else {
-        Err(AppError::InvalidInput(format!("user_id: {raw:?} is not a user id (usr_…)")))
+        Err(AppError::InvalidInput(format!(
+            "user_id: {raw:?} is not a user id (usr_…)"
+        )))
     }
 }
 
@@ -50,7 +54,10 @@ fn member_of(user: &User) -> Member {
 }
 
 fn encode_cursor(email: &str, id: &str) -> String {
-    format!("{email}\n{id}").bytes().map(|b| format!("{b:02x}")).collect()
+    format!("{email}\n{id}")
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn decode_cursor(token: &str) -> Option<(String, String)> {
@@ -80,14 +87,22 @@ fn like_pattern(value: &str, prefix_only: bool) -> String {
     }
 }
 
-pub async fn list(db: &Db, org_id: &str, query: &MemberQuery, meta: &RequestMeta) -> Result<MemberPage, AppError> {
+pub async fn list(
+    db: &Db,
+    org_id: &str,
+    query: &MemberQuery,
+    meta: &RequestMeta,
+) -> Result<MemberPage, AppError> {
     let count = query.count.unwrap_or(DEFAULT_PAGE_SIZE);
     if count == 0 || count > MAX_PAGE_SIZE {
-        return Err(AppError::InvalidInput(format!("count: must be 1 to {MAX_PAGE_SIZE}")));
+        return Err(AppError::InvalidInput(format!(
+            "count: must be 1 to {MAX_PAGE_SIZE}"
+        )));
     }
     let (after_email, after_id) = match query.paging_token.as_deref().filter(|t| !t.is_empty()) {
-        Some(token) => decode_cursor(token)
-            .ok_or_else(|| AppError::InvalidInput("paging_token: not a paging token from this API".into()))?,
+        Some(token) => decode_cursor(token).ok_or_else(|| {
+            AppError::InvalidInput("paging_token: not a paging token from this API".into())
+        })?,
         None => (String::new(), String::new()),
     };
     if query.is_service_account == Some(true) {
@@ -97,8 +112,16 @@ pub async fn list(db: &Db, org_id: &str, query: &MemberQuery, meta: &RequestMeta
             next_paging_token: None,
         });
     }
-    let email = query.email.as_deref().map(|e| like_pattern(e, true)).unwrap_or_default();
-    let name = query.name.as_deref().map(|n| like_pattern(n, false)).unwrap_or_default();
+    let email = query
+        .email
+        .as_deref()
+        .map(|e| like_pattern(e, true))
+        .unwrap_or_default();
+    let name = query
+        .name
+        .as_deref()
+        .map(|n| like_pattern(n, false))
+        .unwrap_or_default();
     let rows = sqlx::query(
         "SELECT id, org_id, email, display_name, role, created_at, last_sign_in_at FROM users \
          WHERE org_id = $1 \
@@ -118,7 +141,9 @@ pub async fn list(db: &Db, org_id: &str, query: &MemberQuery, meta: &RequestMeta
     .map_err(|e| meta.internal("listing members", &e))?;
     let mut results = Vec::with_capacity(rows.len());
     for row in rows.iter().take(count as usize) {
-        let role: String = row.try_get("role").map_err(|e| meta.internal("reading a member", &e))?;
+        let role: String = row
+            .try_get("role")
+            .map_err(|e| meta.internal("reading a member", &e))?;
         let read = |c: &str| row.try_get::<String, _>(c);
         let member = (|| {
             Ok::<_, sqlx::Error>(Member {
@@ -155,7 +180,10 @@ async fn lock_org(tx: &mut sqlx::Transaction<'_, Any>, org_id: &str) -> Result<(
     Ok(())
 }
 
-async fn owner_count(tx: &mut sqlx::Transaction<'_, Any>, org_id: &str) -> Result<i64, sqlx::Error> {
+async fn owner_count(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    org_id: &str,
+) -> Result<i64, sqlx::Error> {
     sqlx::query("SELECT COUNT(*) AS n FROM users WHERE org_id = $1 AND role = 'owner'")
         .bind(org_id)
         .fetch_one(&mut **tx)
@@ -182,10 +210,16 @@ pub async fn change_role(
     let run = async {
         let mut tx = db.pool().begin().await?;
         lock_org(&mut tx, &actor.org_id).await?;
-        let Some(target) = users::find_by_id(&mut *tx, user_id).await?.filter(|u| u.org_id == actor.org_id) else {
+        let Some(target) = users::find_by_id(&mut *tx, user_id)
+            .await?
+            .filter(|u| u.org_id == actor.org_id)
+        else {
             return Ok(Outcome::Refused(AppError::NotFound));
         };
-        if target.role == Role::Owner && role != Role::Owner && owner_count(&mut tx, &actor.org_id).await? <= 1 {
+        if target.role == Role::Owner
+            && role != Role::Owner
+            && owner_count(&mut tx, &actor.org_id).await? <= 1
+        {
             return Ok(Outcome::Refused(last_owner(&target)));
         }
         if target.role != role {
@@ -208,7 +242,10 @@ pub async fn change_role(
         tx.commit().await?;
         Ok::<_, sqlx::Error>(Outcome::Done(member_of(&User { role, ..target })))
     };
-    match run.await.map_err(|e| meta.internal("changing a role", &e))? {
+    match run
+        .await
+        .map_err(|e| meta.internal("changing a role", &e))?
+    {
         Outcome::Done(member) => Ok(member),
         Outcome::Refused(err) => Err(err),
     }
@@ -216,20 +253,30 @@ pub async fn change_role(
 
 /// Removes a member: their tokens are revoked and their sessions end in the same transaction.
 /// (If the IdP still lets them in, a later SSO sign-in creates a new collaborator.)
-pub async fn remove(db: &Db, clock: &Clock, actor: &Actor, meta: &RequestMeta, user_id: &str) -> Result<(), AppError> {
+pub async fn remove(
+    db: &Db,
+    clock: &Clock,
+    actor: &Actor,
+    meta: &RequestMeta,
+    user_id: &str,
+) -> Result<(), AppError> {
     actor.require_owner()?;
     let user_id = parse_user_id(user_id)?;
     let now = clock.unix();
     let run = async {
         let mut tx = db.pool().begin().await?;
         lock_org(&mut tx, &actor.org_id).await?;
-        let Some(target) = users::find_by_id(&mut *tx, user_id).await?.filter(|u| u.org_id == actor.org_id) else {
+        let Some(target) = users::find_by_id(&mut *tx, user_id)
+            .await?
+            .filter(|u| u.org_id == actor.org_id)
+        else {
             return Ok(Outcome::Refused(AppError::NotFound));
         };
         if target.role == Role::Owner && owner_count(&mut tx, &actor.org_id).await? <= 1 {
             return Ok(Outcome::Refused(last_owner(&target)));
         }
-        let revoked = credentials::revoke_all(&mut *tx, TokenKind::User, &target.id, &actor.id, now).await?;
+        let revoked =
+            credentials::revoke_all(&mut *tx, TokenKind::User, &target.id, &actor.id, now).await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(&target.id)
             .execute(&mut *tx)
@@ -251,7 +298,10 @@ pub async fn remove(db: &Db, clock: &Clock, actor: &Actor, meta: &RequestMeta, u
         tx.commit().await?;
         Ok::<_, sqlx::Error>(Outcome::Done(()))
     };
-    match run.await.map_err(|e| meta.internal("removing a user", &e))? {
+    match run
+        .await
+        .map_err(|e| meta.internal("removing a user", &e))?
+    {
         Outcome::Done(()) => Ok(()),
         Outcome::Refused(err) => Err(err),
     }
@@ -271,7 +321,10 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
         let token = encode_cursor("a@x.io", "usr_1");
-        assert_eq!(decode_cursor(&token), Some(("a@x.io".into(), "usr_1".into())));
+        assert_eq!(
+            decode_cursor(&token),
+            Some(("a@x.io".into(), "usr_1".into()))
+        );
         for bad in ["zz", "abc", "00"] {
             assert_eq!(decode_cursor(bad), None, "{bad}");
         }
@@ -286,7 +339,13 @@ mod tests {
     #[test]
     fn user_ids_are_checked() {
         assert!(parse_user_id("usr_0123456789abcdef0123456789abcdef").is_ok());
-        for bad in ["", "usr_", "usr_XYZ", "tok_0123456789abcdef0123456789abcdef", "usr_0123456789abcdef0123456789abcdeg"] {
+        for bad in [
+            "",
+            "usr_",
+            "usr_XYZ",
+            "tok_0123456789abcdef0123456789abcdef",
+            "usr_0123456789abcdef0123456789abcdeg",
+        ] {
             assert!(parse_user_id(bad).is_err(), "{bad}");
         }
     }

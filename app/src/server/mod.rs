@@ -3,11 +3,11 @@
 pub mod actor;
 pub mod audit;
 pub mod auth;
-pub mod credentials;
-pub mod members;
 pub mod clock;
+pub mod credentials;
 pub mod db;
 pub mod ids;
+pub mod members;
 pub mod org;
 pub mod saml_store;
 pub mod session_store;

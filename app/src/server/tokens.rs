@@ -106,7 +106,9 @@ pub fn parse(raw: &str) -> Option<ParsedToken<'_>> {
     if raw.len() > MAX_TOKEN_LEN {
         return None;
     }
-    let kind = TokenKind::ALL.into_iter().find(|k| raw.starts_with(k.prefix()))?;
+    let kind = TokenKind::ALL
+        .into_iter()
+        .find(|k| raw.starts_with(k.prefix()))?;
     let rest = &raw[kind.prefix().len()..];
     if rest.len() != RANDOM_LEN + CHECKSUM_LEN || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return None;
@@ -191,7 +193,14 @@ mod tests {
         let good = SecretToken::generate(TokenKind::User);
         let wrong_prefix = good.expose().replacen("gtu_", "ghp_", 1);
         let garbage = "x".repeat(10_000);
-        for bad in ["", "gtu_", "Bearer", &wrong_prefix, &good.expose()[..41], &garbage] {
+        for bad in [
+            "",
+            "gtu_",
+            "Bearer",
+            &wrong_prefix,
+            &good.expose()[..41],
+            &garbage,
+        ] {
             assert!(parse(bad).is_none(), "{bad:.20}");
         }
         let non_alnum = format!("{}-{}", &good.expose()[..20], &good.expose()[21..]);

@@ -23,7 +23,10 @@ pub fn router() -> Router<ServerState> {
     Router::new()
         .route("/api/v1/users/me", get(users::me))
         .route("/api/v1/users/me/rotate_key", post(users::rotate_my_key))
-        .route("/api/v1/users/{user_id}/rotate_key", post(users::rotate_user_key))
+        .route(
+            "/api/v1/users/{user_id}/rotate_key",
+            post(users::rotate_user_key),
+        )
         .route(
             "/api/v1/users/{user_id}",
             axum::routing::patch(users::update_user).delete(users::delete_user),
@@ -65,18 +68,24 @@ impl IntoResponse for ApiError {
             AppError::InvalidInput(m) => ("invalid_request", m.clone()),
             AppError::NotFound => ("not_found", "Not found.".to_string()),
             AppError::Conflict(m) => ("conflict", m.clone()),
-            AppError::Internal { .. } | AppError::Transport(_) => ("internal", self.error.to_string()),
+            AppError::Internal { .. } | AppError::Transport(_) => {
+                ("internal", self.error.to_string())
+            }
         };
-        let status = StatusCode::from_u16(self.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (
             status,
-            Json(json!({"error": {"code": code, "message": message, "request_id": self.request_id}})),
+            Json(
+                json!({"error": {"code": code, "message": message, "request_id": self.request_id}}),
+            ),
         )
             .into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
         response
     }
@@ -114,7 +123,10 @@ impl FromRequestParts<ServerState> for Caller {
         match credentials::authenticate(&state.app.db, &state.app.clock, raw).await {
             Ok(Ok(actor)) => Ok(Caller { actor, meta }),
             Ok(Err(_)) => Err(ApiError::new(AppError::Unauthorized, &meta)),
-            Err(e) => Err(ApiError::new(meta.internal("authenticating a token", &e), &meta)),
+            Err(e) => Err(ApiError::new(
+                meta.internal("authenticating a token", &e),
+                &meta,
+            )),
         }
     }
 }
@@ -131,14 +143,19 @@ impl<T: DeserializeOwned> FromRequest<ServerState> for ApiJson<T> {
         let req = Request::from_parts(parts, body);
         match Json::<T>::from_request(req, state).await {
             Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(ApiError::new(AppError::InvalidInput(json_problem(&rejection)), &meta)),
+            Err(rejection) => Err(ApiError::new(
+                AppError::InvalidInput(json_problem(&rejection)),
+                &meta,
+            )),
         }
     }
 }
 
 fn json_problem(rejection: &JsonRejection) -> String {
     match rejection {
-        JsonRejection::MissingJsonContentType(_) => "the body must be JSON (Content-Type: application/json)".into(),
+        JsonRejection::MissingJsonContentType(_) => {
+            "the body must be JSON (Content-Type: application/json)".into()
+        }
         other => other.body_text(),
     }
 }

@@ -25,11 +25,20 @@ pub async fn me(State(state): State<ServerState>, caller: Caller) -> Response {
     .into_response()
 }
 
-pub async fn rotate_my_key(State(state): State<ServerState>, caller: Caller) -> Result<Response, ApiError> {
+pub async fn rotate_my_key(
+    State(state): State<ServerState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
     let me = load_user(&state, &caller, &caller.actor.id).await?;
-    let new = credentials::rotate_user_key(&state.app.db, &state.app.clock, &caller.actor, &caller.meta, &me)
-        .await
-        .map_err(|e| ApiError::new(e, &caller.meta))?;
+    let new = credentials::rotate_user_key(
+        &state.app.db,
+        &state.app.clock,
+        &caller.actor,
+        &caller.meta,
+        &me,
+    )
+    .await
+    .map_err(|e| ApiError::new(e, &caller.meta))?;
     Ok(result(new).into_response())
 }
 
@@ -38,11 +47,20 @@ pub async fn rotate_user_key(
     caller: Caller,
     Path(user_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.actor.require_owner().map_err(|e| ApiError::new(e, &caller.meta))?;
-    let target = load_user(&state, &caller, &user_id).await?;
-    let new = credentials::rotate_user_key(&state.app.db, &state.app.clock, &caller.actor, &caller.meta, &target)
-        .await
+    caller
+        .actor
+        .require_owner()
         .map_err(|e| ApiError::new(e, &caller.meta))?;
+    let target = load_user(&state, &caller, &user_id).await?;
+    let new = credentials::rotate_user_key(
+        &state.app.db,
+        &state.app.clock,
+        &caller.actor,
+        &caller.meta,
+        &target,
+    )
+    .await
+    .map_err(|e| ApiError::new(e, &caller.meta))?;
     Ok(result(new).into_response())
 }
 
@@ -58,9 +76,16 @@ pub async fn update_user(
     Path(user_id): Path<String>,
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> Result<Response, ApiError> {
-    let member = members::change_role(&state.app.db, &state.app.clock, &caller.actor, &caller.meta, &user_id, body.role)
-        .await
-        .map_err(|e| ApiError::new(e, &caller.meta))?;
+    let member = members::change_role(
+        &state.app.db,
+        &state.app.clock,
+        &caller.actor,
+        &caller.meta,
+        &user_id,
+        body.role,
+    )
+    .await
+    .map_err(|e| ApiError::new(e, &caller.meta))?;
     Ok(result(member).into_response())
 }
 
@@ -69,9 +94,15 @@ pub async fn delete_user(
     caller: Caller,
     Path(user_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    members::remove(&state.app.db, &state.app.clock, &caller.actor, &caller.meta, &user_id)
-        .await
-        .map_err(|e| ApiError::new(e, &caller.meta))?;
+    members::remove(
+        &state.app.db,
+        &state.app.clock,
+        &caller.actor,
+        &caller.meta,
+        &user_id,
+    )
+    .await
+    .map_err(|e| ApiError::new(e, &caller.meta))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -91,7 +122,8 @@ pub async fn list_collaborators(
     caller: Caller,
     query: Result<Query<CollaboratorsQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::new(AppError::InvalidInput(query_problem(&e)), &caller.meta))?;
+    let Query(q) = query
+        .map_err(|e| ApiError::new(AppError::InvalidInput(query_problem(&e)), &caller.meta))?;
     let page = members::list(
         &state.app.db,
         &state.app.org.id,
@@ -113,7 +145,11 @@ pub async fn list_collaborators(
     .into_response())
 }
 
-async fn load_user(state: &ServerState, caller: &Caller, user_id: &str) -> Result<users::User, ApiError> {
+async fn load_user(
+    state: &ServerState,
+    caller: &Caller,
+    user_id: &str,
+) -> Result<users::User, ApiError> {
     let user_id = members::parse_user_id(user_id).map_err(|e| ApiError::new(e, &caller.meta))?;
     users::find_by_id(state.app.db.pool(), user_id)
         .await

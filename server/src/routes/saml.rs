@@ -9,11 +9,11 @@ use app::server::{ids, saml_store, session_store::USER_ID_KEY, users};
 use app::urls;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{ConnectInfo, Query, State};
-use std::net::SocketAddr;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
+use std::net::SocketAddr;
 use tower_sessions::Session;
 
 pub async fn metadata(State(state): State<ServerState>, headers: HeaderMap) -> Response {
@@ -91,7 +91,13 @@ pub async fn acs(
         ),
         Err(AcsFailure::Refused(refusal)) => {
             let detail = format!("{:?}", refusal.kind);
-            (None, None, "signin.refused", Some(detail), refused(&headers, refusal))
+            (
+                None,
+                None,
+                "signin.refused",
+                Some(detail),
+                refused(&headers, refusal),
+            )
         }
         Err(AcsFailure::Internal(response)) => return response,
     };
@@ -100,7 +106,17 @@ pub async fn acs(
         id: target.as_ref().map(|(id, _)| id.as_str()),
         email: target.as_ref().map(|(_, email)| email.as_str()),
     };
-    if let Err(e) = audit::record(state.app.db.pool(), now, actor.as_ref(), &meta, action, target, detail.as_deref()).await {
+    if let Err(e) = audit::record(
+        state.app.db.pool(),
+        now,
+        actor.as_ref(),
+        &meta,
+        action,
+        target,
+        detail.as_deref(),
+    )
+    .await
+    {
         tracing::warn!(request_id = %meta.request_id, "writing the audit row for {action} failed: {e}");
     }
     response
@@ -118,7 +134,10 @@ async fn acs_inner(
     form: Result<Form<AcsForm>, FormRejection>,
 ) -> Result<(users::User, String), AcsFailure> {
     let Some(saml_response) = form.ok().and_then(|Form(f)| f.saml_response) else {
-        return Err(AcsFailure::Refused(Refusal::new(RefusalKind::Malformed, "no SAMLResponse field")));
+        return Err(AcsFailure::Refused(Refusal::new(
+            RefusalKind::Malformed,
+            "no SAMLResponse field",
+        )));
     };
     let validated = state
         .saml
@@ -166,14 +185,25 @@ async fn acs_inner(
     let (user, next) = match user_and_next {
         Ok(Ok(done)) => done,
         Ok(Err(refusal)) => return Err(AcsFailure::Refused(refusal)),
-        Err(e) => return Err(AcsFailure::Internal(internal(headers, &format!("recording the sign-in: {e}")))),
+        Err(e) => {
+            return Err(AcsFailure::Internal(internal(
+                headers,
+                &format!("recording the sign-in: {e}"),
+            )))
+        }
     };
     // A fresh session id at the privilege change: no session fixation.
     if let Err(e) = session.cycle_id().await {
-        return Err(AcsFailure::Internal(internal(headers, &format!("cycling the session id: {e}"))));
+        return Err(AcsFailure::Internal(internal(
+            headers,
+            &format!("cycling the session id: {e}"),
+        )));
     }
     if let Err(e) = session.insert(USER_ID_KEY, &user.id).await {
-        return Err(AcsFailure::Internal(internal(headers, &format!("storing the session: {e}"))));
+        return Err(AcsFailure::Internal(internal(
+            headers,
+            &format!("storing the session: {e}"),
+        )));
     }
     tracing::info!(user_id = %user.id, role = %user.role, "signed in");
     Ok((user, next))

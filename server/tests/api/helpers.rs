@@ -267,6 +267,67 @@ impl TestApp {
         request.send().await.expect("me")
     }
 
+    /// Calls a server function (`/fn/<endpoint>`) as a form post with this client's cookies.
+    pub async fn call_fn(&self, endpoint: &str, args: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("/fn/{endpoint}")))
+            .form(args)
+            .send()
+            .await
+            .expect("server function call")
+    }
+
+    /// An `/api/v1` request with an optional bearer token.
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = client().request(method, self.url(&format!("/api/v1{path}")));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("API call")
+    }
+
+    /// Signs in through the dev IdP in a fresh browser and creates a personal token.
+    pub async fn member_with_token(&self, email: &str) -> (TestApp, String) {
+        let browser = self.without_cookies();
+        assert_eq!(browser.sign_in_as(email, "/").await.status(), 303);
+        let created = browser
+            .call_fn("create_my_token", &[("name", "test")])
+            .await;
+        assert_eq!(created.status(), 200);
+        let body: serde_json::Value = created.json().await.expect("json");
+        let token = body["token"].as_str().expect("token").to_string();
+        (browser, token)
+    }
+
+    pub async fn user_id(&self, email: &str) -> String {
+        sqlx::query("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(self.state.app.db.pool())
+            .await
+            .expect("user row")
+            .try_get("id")
+            .expect("id")
+    }
+
+    pub async fn role_of(&self, email: &str) -> String {
+        sqlx::query("SELECT role FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(self.state.app.db.pool())
+            .await
+            .expect("user row")
+            .try_get("role")
+            .expect("role")
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
             .fetch_one(self.state.app.db.pool())
