@@ -58,7 +58,8 @@ test.describe('signing in through the built-in development IdP', () => {
     // Client-side navigation only works once the page has hydrated.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users & IAM' }).click();
     await expect(page.getByRole('heading', { name: 'Users & IAM' })).toBeVisible();
-    await expect(page.getByTestId('coming-soon')).toBeVisible();
+    await expect(page.getByTestId('member-table')).toContainText('ada@example.com');
+    await expect(page.getByText('Service accounts (coming soon)')).toBeVisible();
     expect(errors).toEqual([]);
   });
 

@@ -1,0 +1,52 @@
+import { expect, test, type Page } from '@playwright/test';
+import { DEV_CONSOLE, signInWithDevIdp } from './fixtures';
+
+async function apiMe(token: string) {
+  return fetch(`${DEV_CONSOLE}/api/v1/users/me`, { headers: { Authorization: `Bearer ${token}` } });
+}
+
+async function readNewToken(page: Page) {
+  const token = (await page.getByTestId('new-token').textContent())?.trim() ?? '';
+  expect(token).toMatch(/^gtu_[0-9A-Za-z]{38}$/);
+  await expect(page.getByTestId('export-line')).toHaveText(`export GATEHOUSE_CLI_TOKEN=${token}`);
+  return token;
+}
+
+test('a collaborator creates a token, uses it, and revokes all credentials', async ({ page, context }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: DEV_CONSOLE });
+  await page.goto(`${DEV_CONSOLE}/credentials`);
+  await signInWithDevIdp(page, 'Alan Turing');
+  await expect(page.getByRole('heading', { name: 'Credentials' })).toBeVisible();
+  await expect(page.getByTestId('no-tokens')).toBeVisible();
+
+  await page.getByLabel('Name (optional)').fill('laptop');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog).toBeVisible();
+  const token = await readNewToken(page);
+  await dialog.getByRole('button', { name: 'Copy', exact: true }).click();
+  await expect(dialog.getByRole('button', { name: 'Copied', exact: true })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+
+  const me = await apiMe(token);
+  expect(me.status).toBe(200);
+  expect((await me.json()).result.email).toBe('alan@example.com');
+
+  await dialog.getByRole('button', { name: /close/ }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(page.getByText(token)).toHaveCount(0);
+  const row = page.getByTestId('token-table').getByRole('row', { name: /laptop/ });
+  await expect(row).toContainText(`…${token.slice(-6)}`);
+
+  await page.getByRole('button', { name: 'Revoke all credentials' }).click();
+  await expect(page.getByRole('dialog')).toContainText('Every token you have stops working');
+  await page.getByRole('button', { name: 'Revoke all and issue a new token' }).click();
+  await expect(page.getByRole('heading', { name: /All credentials revoked/ })).toBeVisible();
+  const fresh = await readNewToken(page);
+  expect(fresh).not.toBe(token);
+
+  expect((await apiMe(token)).status).toBe(401);
+  expect((await apiMe(fresh)).status).toBe(200);
+  await page.getByRole('button', { name: /close/ }).click();
+  await expect(page.getByTestId('token-table').getByRole('row')).toHaveCount(2);
+});

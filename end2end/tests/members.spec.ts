@@ -1,0 +1,56 @@
+import { expect, test, type Browser } from '@playwright/test';
+import { DEV_CONSOLE, expectSignedInAs, signInWithDevIdp } from './fixtures';
+
+/** Signs a demo user in once in a separate browser, so they are a member. */
+async function signInOnce(browser: Browser, name: string) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${DEV_CONSOLE}/signin`);
+  await signInWithDevIdp(page, name);
+  await expect(page.getByTestId('user-email')).toBeVisible();
+  return { context, page };
+}
+
+test('an owner changes a collaborator role and removes a member', async ({ page, browser }) => {
+  const grace = await signInOnce(browser, 'Grace Hopper');
+  const alan = await signInOnce(browser, 'Alan Turing');
+
+  await page.goto(`${DEV_CONSOLE}/iam`);
+  await signInWithDevIdp(page, 'Ada Lovelace');
+  const table = page.getByTestId('member-table');
+  const graceRow = table.locator('tr[data-email="grace@example.com"]');
+  await expect(graceRow).toContainText('collaborator');
+
+  await graceRow.getByRole('button', { name: 'Make owner' }).click();
+  await expect(page.getByRole('dialog')).toContainText('Make grace@example.com an owner?');
+  await page.getByRole('dialog').getByRole('button', { name: 'Make owner' }).click();
+  await expect(graceRow).toContainText('owner');
+  await grace.page.reload();
+  await expectSignedInAs(grace.page, { email: 'grace@example.com', role: 'owner', org: 'Acme ML (dev)' });
+
+  const alanRow = table.locator('tr[data-email="alan@example.com"]');
+  await alanRow.getByRole('button', { name: 'Remove' }).click();
+  await expect(page.getByRole('dialog')).toContainText('Remove alan@example.com?');
+  await page.getByRole('dialog').getByRole('button', { name: 'Remove member' }).click();
+  await expect(alanRow).toHaveCount(0);
+
+  // Alan's session ended on the server: his next page load goes to sign-in.
+  await alan.page.goto(`${DEV_CONSOLE}/`);
+  await expect(alan.page).toHaveURL(/\/signin/);
+  await grace.context.close();
+  await alan.context.close();
+});
+
+test('a collaborator sees the members but no owner controls, and the server refuses them', async ({ page }) => {
+  await page.goto(`${DEV_CONSOLE}/iam`);
+  await signInWithDevIdp(page, 'Alan Turing');
+  await expect(page.getByTestId('member-table')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Remove' })).toHaveCount(0);
+  await expect(page.getByText('Only owners can change roles or remove members.')).toBeVisible();
+
+  // Calling the server function directly with this browser's session is refused.
+  const refused = await page.request.post(`${DEV_CONSOLE}/fn/remove_user`, {
+    form: { user_id: 'usr_00000000000000000000000000000000' },
+  });
+  expect(refused.status()).toBe(403);
+});
