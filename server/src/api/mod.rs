@@ -12,31 +12,88 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::json;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Gatehouse API",
+        version = "1",
+        description = "Identity and access for an ML platform organization. Authenticate with \
+                       `Authorization: Bearer <token>` (a personal CLI token or a service-account key)."
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorResponse, ErrorDetail))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The routes and their OpenAPI document, from the same registrations.
+fn documented_routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::<ServerState>::with_openapi(ApiDoc::openapi())
+        .routes(routes!(users::me))
+        .routes(routes!(users::rotate_my_key))
+        .routes(routes!(users::rotate_user_key))
+        .routes(routes!(users::update_user, users::delete_user))
+        .routes(routes!(users::list_collaborators))
+        .split_for_parts()
+}
+
+/// The OpenAPI 3 document of `/api/v1`, generated from the handlers' annotations.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented_routes().1
+}
 
 pub fn router() -> Router<ServerState> {
-    Router::new()
-        .route("/api/v1/users/me", get(users::me))
-        .route("/api/v1/users/me/rotate_key", post(users::rotate_my_key))
+    let (router, doc) = documented_routes();
+    let doc = Arc::new(doc);
+    router
         .route(
-            "/api/v1/users/{user_id}/rotate_key",
-            post(users::rotate_user_key),
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
         )
-        .route(
-            "/api/v1/users/{user_id}",
-            axum::routing::patch(users::update_user).delete(users::delete_user),
-        )
-        .route("/api/v1/collaborators", get(users::list_collaborators))
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
 }
 
 async fn not_found(parts: Parts) -> ApiError {
     ApiError::new(AppError::NotFound, &meta_of(&parts))
+}
+
+/// `{"error": {…}}`: the one error shape of the API.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorResponse {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// `unauthorized`, `forbidden`, `invalid_request`, `not_found`, `conflict` or `internal`.
+    pub code: String,
+    pub message: String,
+    /// Quote it when reporting a problem; it is in the server log too.
+    pub request_id: String,
 }
 
 /// An error answered as JSON with its status code.
@@ -74,13 +131,14 @@ impl IntoResponse for ApiError {
         };
         let status =
             StatusCode::from_u16(self.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (
-            status,
-            Json(
-                json!({"error": {"code": code, "message": message, "request_id": self.request_id}}),
-            ),
-        )
-            .into_response();
+        let body = ErrorResponse {
+            error: ErrorDetail {
+                code: code.to_string(),
+                message,
+                request_id: self.request_id,
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -131,6 +189,23 @@ impl FromRequestParts<ServerState> for Caller {
     }
 }
 
+/// An authenticated caller with the owner role; anyone else is refused (403) before the
+/// request body is even read.
+pub struct Owner(pub Caller);
+
+impl FromRequestParts<ServerState> for Owner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller
+            .actor
+            .require_owner()
+            .map_err(|e| ApiError::new(e, &caller.meta))?;
+        Ok(Owner(caller))
+    }
+}
+
 /// A JSON body whose errors (bad JSON, unknown or missing fields) are 400s in our shape.
 pub struct ApiJson<T>(pub T);
 
@@ -162,9 +237,4 @@ fn json_problem(rejection: &JsonRejection) -> String {
 
 pub fn query_problem(rejection: &QueryRejection) -> String {
     rejection.body_text()
-}
-
-/// `{"result": …}`: the envelope of every successful single-object response.
-pub fn result<T: Serialize>(value: T) -> Json<serde_json::Value> {
-    Json(json!({ "result": value }))
 }

@@ -1,34 +1,81 @@
 //! Users and their keys: who am I, rotate my key, owners rotate or change or remove others,
 //! and the member list.
-use super::{query_problem, result, ApiError, ApiJson, Caller};
+use super::{query_problem, ApiError, ApiJson, Caller, ErrorResponse, Owner};
 use crate::routes::ServerState;
 use app::error::AppError;
-use app::model::Role;
+use app::model::{Member, NewToken, Role};
 use app::server::{credentials, members, users};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-pub async fn me(State(state): State<ServerState>, caller: Caller) -> Response {
-    result(json!({
-        "id": caller.actor.id,
-        "email": caller.actor.email,
-        "kind": caller.actor.kind.as_str(),
-        "role": caller.actor.role,
-        "organization_id": state.app.org.id,
-        "organization_name": state.app.org.name,
-    }))
-    .into_response()
+#[derive(Serialize, ToSchema)]
+pub struct Identity {
+    pub id: String,
+    pub email: String,
+    /// `user` or `service_account`.
+    pub kind: String,
+    pub role: Role,
+    pub organization_id: String,
+    pub organization_name: String,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct IdentityResponse {
+    pub result: Identity,
+}
+
+/// The only response that ever contains a token; store it now.
+#[derive(Serialize, ToSchema)]
+pub struct NewTokenResponse {
+    pub result: NewToken,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberResponse {
+    pub result: Member,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ListMetadata {
+    /// Pass as `paging_token` for the next page; absent on the last page.
+    pub next_paging_token: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberListResponse {
+    pub results: Vec<Member>,
+    pub metadata: ListMetadata,
+}
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// Who am I: the identity behind the bearer token.
+#[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = IdentityResponse), (status = 401, body = ErrorResponse)))]
+pub async fn me(State(state): State<ServerState>, caller: Caller) -> Json<IdentityResponse> {
+    Json(IdentityResponse {
+        result: Identity {
+            id: caller.actor.id,
+            email: caller.actor.email,
+            kind: caller.actor.kind.as_str().to_string(),
+            role: caller.actor.role,
+            organization_id: state.app.org.id,
+            organization_name: state.app.org.name,
+        },
+    })
+}
+
+/// Rotate my key: revoke all of my tokens (this one too) and return one new token.
+#[utoipa::path(post, path = "/api/v1/users/me/rotate_key", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = NewTokenResponse), (status = 401, body = ErrorResponse)))]
 pub async fn rotate_my_key(
     State(state): State<ServerState>,
     caller: Caller,
-) -> Result<Response, ApiError> {
+) -> ApiResult<NewTokenResponse> {
     let me = load_user(&state, &caller, &caller.actor.id).await?;
     let new = credentials::rotate_user_key(
         &state.app.db,
@@ -39,18 +86,20 @@ pub async fn rotate_my_key(
     )
     .await
     .map_err(|e| ApiError::new(e, &caller.meta))?;
-    Ok(result(new).into_response())
+    Ok(Json(NewTokenResponse { result: new }))
 }
 
+/// Rotate another user's key (owners): their tokens are revoked and the new one is returned
+/// for hand-over.
+#[utoipa::path(post, path = "/api/v1/users/{user_id}/rotate_key", tag = "users", security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "A user id, `usr_…`")),
+    responses((status = 200, body = NewTokenResponse), (status = 400, body = ErrorResponse),
+        (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 pub async fn rotate_user_key(
     State(state): State<ServerState>,
-    caller: Caller,
+    Owner(caller): Owner,
     Path(user_id): Path<String>,
-) -> Result<Response, ApiError> {
-    caller
-        .actor
-        .require_owner()
-        .map_err(|e| ApiError::new(e, &caller.meta))?;
+) -> ApiResult<NewTokenResponse> {
     let target = load_user(&state, &caller, &user_id).await?;
     let new = credentials::rotate_user_key(
         &state.app.db,
@@ -61,21 +110,27 @@ pub async fn rotate_user_key(
     )
     .await
     .map_err(|e| ApiError::new(e, &caller.meta))?;
-    Ok(result(new).into_response())
+    Ok(Json(NewTokenResponse { result: new }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     role: Role,
 }
 
+/// Change a user's role (owners). The last owner cannot be demoted.
+#[utoipa::path(patch, path = "/api/v1/users/{user_id}", tag = "users", security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "A user id, `usr_…`")), request_body = UpdateUser,
+    responses((status = 200, body = MemberResponse), (status = 400, body = ErrorResponse),
+        (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
+        (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 pub async fn update_user(
     State(state): State<ServerState>,
-    caller: Caller,
+    Owner(caller): Owner,
     Path(user_id): Path<String>,
     ApiJson(body): ApiJson<UpdateUser>,
-) -> Result<Response, ApiError> {
+) -> ApiResult<MemberResponse> {
     let member = members::change_role(
         &state.app.db,
         &state.app.clock,
@@ -86,14 +141,19 @@ pub async fn update_user(
     )
     .await
     .map_err(|e| ApiError::new(e, &caller.meta))?;
-    Ok(result(member).into_response())
+    Ok(Json(MemberResponse { result: member }))
 }
 
+/// Remove a user (owners): their tokens are revoked and their sessions end immediately.
+#[utoipa::path(delete, path = "/api/v1/users/{user_id}", tag = "users", security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "A user id, `usr_…`")),
+    responses((status = 204), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
+        (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 pub async fn delete_user(
     State(state): State<ServerState>,
-    caller: Caller,
+    Owner(caller): Owner,
     Path(user_id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<StatusCode, ApiError> {
     members::remove(
         &state.app.db,
         &state.app.clock,
@@ -103,25 +163,34 @@ pub async fn delete_user(
     )
     .await
     .map_err(|e| ApiError::new(e, &caller.meta))?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CollaboratorsQuery {
+    /// Email prefix, case-insensitive.
     email: Option<String>,
+    /// Part of the display name, case-insensitive.
     name: Option<String>,
     is_service_account: Option<bool>,
+    /// Page size, 1 to 200 (default 50).
     count: Option<u32>,
+    /// `metadata.next_paging_token` of the previous page.
     paging_token: Option<String>,
 }
 
-/// Any member may list the organization's members (the console shows the list to everyone).
+/// List the organization's members. Any member may call it (the console shows the same list
+/// to everyone); changing members is owner-only.
+#[utoipa::path(get, path = "/api/v1/collaborators", tag = "users", security(("bearer" = [])),
+    params(CollaboratorsQuery),
+    responses((status = 200, body = MemberListResponse), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
 pub async fn list_collaborators(
     State(state): State<ServerState>,
     caller: Caller,
     query: Result<Query<CollaboratorsQuery>, QueryRejection>,
-) -> Result<Response, ApiError> {
+) -> ApiResult<MemberListResponse> {
     let Query(q) = query
         .map_err(|e| ApiError::new(AppError::InvalidInput(query_problem(&e)), &caller.meta))?;
     let page = members::list(
@@ -138,11 +207,12 @@ pub async fn list_collaborators(
     )
     .await
     .map_err(|e| ApiError::new(e, &caller.meta))?;
-    Ok(Json(json!({
-        "results": page.results,
-        "metadata": {"next_paging_token": page.next_paging_token},
+    Ok(Json(MemberListResponse {
+        results: page.results,
+        metadata: ListMetadata {
+            next_paging_token: page.next_paging_token,
+        },
     }))
-    .into_response())
 }
 
 async fn load_user(

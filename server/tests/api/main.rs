@@ -3,5 +3,6 @@
 mod credentials;
 mod helpers;
 mod members;
+mod openapi;
 mod sessions;
 mod sign_in;

@@ -1,0 +1,135 @@
+//! The OpenAPI document is generated from the handlers, so it lists every `/api/v1` route.
+//! The refusal tests below walk that document: a route added later is covered automatically.
+use crate::helpers::*;
+use crate::on_both_backends;
+use reqwest::Method;
+
+on_both_backends!(
+    the_openapi_document_describes_every_route,
+    every_operation_refuses_anonymous_callers_and_owner_only_ones_refuse_collaborators,
+);
+
+fn operations() -> Vec<(Method, String, serde_json::Value)> {
+    let doc = serde_json::to_value(gatehouse_server::api::openapi()).unwrap();
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            out.push((method, path.clone(), op.clone()));
+        }
+    }
+    out
+}
+
+async fn the_openapi_document_describes_every_route(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = client()
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let doc: serde_json::Value = response.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let listed: Vec<String> = operations()
+        .iter()
+        .map(|(m, p, _)| format!("{m} {p}"))
+        .collect();
+    for expected in [
+        "GET /api/v1/users/me",
+        "POST /api/v1/users/me/rotate_key",
+        "POST /api/v1/users/{user_id}/rotate_key",
+        "PATCH /api/v1/users/{user_id}",
+        "DELETE /api/v1/users/{user_id}",
+        "GET /api/v1/collaborators",
+    ] {
+        assert!(
+            listed.iter().any(|l| l == expected),
+            "{expected} missing from {listed:?}"
+        );
+    }
+    for (_, _, op) in operations() {
+        assert!(
+            op["responses"].get("401").is_some(),
+            "every operation documents 401: {op}"
+        );
+    }
+}
+
+async fn every_operation_refuses_anonymous_callers_and_owner_only_ones_refuse_collaborators(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    app.member_with_token("ada@example.com").await;
+    let (_collab, collab_token) = app.member_with_token("grace@example.com").await;
+    let target = app.user_id("ada@example.com").await;
+    let state_before = (
+        app.count("users").await,
+        app.count("api_tokens WHERE revoked_at IS NULL").await,
+        app.role_of("ada@example.com").await,
+    );
+    let ops = operations();
+    let mut owner_only = 0;
+    for (method, path, op) in &ops {
+        let concrete = path.replace("{user_id}", &target);
+        let body = op
+            .get("requestBody")
+            .map(|_| serde_json::json!({"role": "collaborator"}));
+        let anonymous = app
+            .api(
+                method.clone(),
+                concrete.trim_start_matches("/api/v1"),
+                None,
+                body.clone(),
+            )
+            .await;
+        assert_eq!(anonymous.status(), 401, "{method} {path} anonymous");
+        let forged = app
+            .api(
+                method.clone(),
+                concrete.trim_start_matches("/api/v1"),
+                Some("gtu_not-a-real-token"),
+                body.clone(),
+            )
+            .await;
+        assert_eq!(forged.status(), 401, "{method} {path} forged token");
+        if op["responses"].get("403").is_some() {
+            owner_only += 1;
+            let as_collab = app
+                .api(
+                    method.clone(),
+                    concrete.trim_start_matches("/api/v1"),
+                    Some(&collab_token),
+                    body.clone(),
+                )
+                .await;
+            assert_eq!(as_collab.status(), 403, "{method} {path} as collaborator");
+            // Authorization comes before reading the body: even an empty one is a 403.
+            if body.is_some() {
+                let empty = app
+                    .api(
+                        method.clone(),
+                        concrete.trim_start_matches("/api/v1"),
+                        Some(&collab_token),
+                        Some(serde_json::json!({})),
+                    )
+                    .await;
+                assert_eq!(empty.status(), 403, "{method} {path} with an empty body");
+            }
+        }
+    }
+    assert!(owner_only >= 3, "owner-only operations found: {owner_only}");
+    let state_after = (
+        app.count("users").await,
+        app.count("api_tokens WHERE revoked_at IS NULL").await,
+        app.role_of("ada@example.com").await,
+    );
+    assert_eq!(
+        state_before, state_after,
+        "no refused call changed anything"
+    );
+}
