@@ -1,8 +1,8 @@
 //! The HTML shell, the root component and the route table.
 use crate::components::layout::ConsoleLayout;
 use crate::pages::{
-    credentials::CredentialsPage, home::HomePage, iam::IamPage, not_found::NotFound,
-    sign_in::SignInPage,
+    api_keys::ApiKeysPage, audit::AuditPage, credentials::CredentialsPage, home::HomePage,
+    iam::IamPage, not_found::NotFound, service_accounts::ServiceAccountsPage, sign_in::SignInPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -45,6 +45,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("credentials") view=CredentialsPage />
                     <Route path=path!("iam") view=IamPage />
                     <Route path=path!("iam/users") view=IamPage />
+                    <Route path=path!("iam/service-accounts") view=ServiceAccountsPage />
+                    <Route path=path!("iam/api-keys") view=ApiKeysPage />
+                    <Route path=path!("iam/audit") view=AuditPage />
                 </ParentRoute>
             </Routes>
         </Router>

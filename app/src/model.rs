@@ -93,6 +93,35 @@ pub struct MemberPage {
     pub next_paging_token: Option<String>,
 }
 
+pub const MAX_SERVICE_ACCOUNT_NAME_LEN: usize = 63;
+
+/// The service-account name rule: 1–63 of `a-z 0-9 -`, starting with a letter. Returns the
+/// trimmed name, or which rule failed. Shared by the server and the console's form.
+pub fn check_service_account_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err("must not be empty".into());
+    }
+    let len = name.chars().count();
+    if len > MAX_SERVICE_ACCOUNT_NAME_LEN {
+        return Err(format!(
+            "must be at most {MAX_SERVICE_ACCOUNT_NAME_LEN} characters (it has {len})"
+        ));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(format!(
+            "may contain only lowercase letters, digits and hyphens ({bad:?} is not allowed)"
+        ));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err("must start with a lowercase letter".into());
+    }
+    Ok(name.to_string())
+}
+
 /// Formats Unix seconds as `2026-11-23 10:45 UTC` (no time-zone database in the browser bundle).
 pub fn format_timestamp(unix: i64) -> String {
     let days = unix.div_euclid(86_400);
@@ -121,8 +150,72 @@ mod tests {
         assert_eq!(super::format_timestamp(0), "1970-01-01 00:00 UTC");
         assert_eq!(
             super::format_timestamp(1_795_430_700),
-            "2026-11-23 09:25 UTC"
+            "2026-11-23 10:45 UTC"
         );
         assert_eq!(super::format_timestamp(951_782_400), "2000-02-29 00:00 UTC");
     }
+}
+
+/// A service account as lists show it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceAccountInfo {
+    pub id: String,
+    pub name: String,
+    /// `<name>@org-<organization id>.serviceaccount.com`
+    pub email: String,
+    pub role: Role,
+    pub active_keys: i64,
+    pub created_at: i64,
+    pub created_by: String,
+}
+
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceAccountPage {
+    pub results: Vec<ServiceAccountInfo>,
+    pub next_paging_token: Option<String>,
+}
+
+/// A key in the organization-wide keys view: never the key itself.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyInfo {
+    pub id: String,
+    /// `service_account` or `user`.
+    pub owner_kind: String,
+    pub owner_email: Option<String>,
+    pub name: String,
+    pub last_six: String,
+    pub created_at: i64,
+    pub created_by: Option<String>,
+    pub last_used_at: Option<i64>,
+}
+
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyPage {
+    pub results: Vec<ApiKeyInfo>,
+    pub next_paging_token: Option<String>,
+}
+
+/// One row of the audit log.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: i64,
+    pub actor: String,
+    pub actor_token: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub source_ip: Option<String>,
+    pub request_id: Option<String>,
+    pub detail: Option<String>,
+}
+
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub results: Vec<AuditEntry>,
+    pub next_paging_token: Option<String>,
 }

@@ -49,7 +49,7 @@ test('a collaborator sees the members but no owner controls, and the server refu
   await expect(page.getByText('Only owners can change roles or remove members.')).toBeVisible();
 
   // Calling the server function directly with this browser's session is refused.
-  const refused = await page.request.post(`${DEV_CONSOLE}/fn/remove_user`, {
+  const refused = await page.request.post(`${DEV_CONSOLE}/fn/owner/remove_user`, {
     form: { user_id: 'usr_00000000000000000000000000000000' },
   });
   expect(refused.status()).toBe(403);

@@ -59,7 +59,7 @@ test.describe('signing in through the built-in development IdP', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users & IAM' }).click();
     await expect(page.getByRole('heading', { name: 'Users & IAM' })).toBeVisible();
     await expect(page.getByTestId('member-table')).toContainText('ada@example.com');
-    await expect(page.getByText('Service accounts (coming soon)')).toBeVisible();
+    await expect(page.getByRole('navigation', { name: 'Users & IAM' }).getByRole('link', { name: 'Service accounts' })).toBeVisible();
     expect(errors).toEqual([]);
   });
 

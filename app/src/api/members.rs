@@ -5,11 +5,15 @@ use crate::model::{Member, MemberPage, NewToken, Role};
 use leptos::prelude::*;
 
 #[server(prefix = "/fn", endpoint = "members")]
-pub async fn list_members(paging_token: Option<String>) -> Result<MemberPage, AppError> {
+pub async fn list_members(
+    paging_token: Option<String>,
+    is_service_account: Option<bool>,
+) -> Result<MemberPage, AppError> {
     use crate::server::{auth, members};
     let (state, _actor, meta) = auth::require_actor().await?;
     let query = members::MemberQuery {
         paging_token,
+        is_service_account,
         ..Default::default()
     };
     members::list(&state.db, &state.org.id, &query, &meta)
@@ -17,7 +21,7 @@ pub async fn list_members(paging_token: Option<String>) -> Result<MemberPage, Ap
         .map_err(auth::refuse)
 }
 
-#[server(prefix = "/fn", endpoint = "change_role")]
+#[server(prefix = "/fn", endpoint = "owner/change_role")]
 pub async fn change_role(user_id: String, role: Role) -> Result<Member, AppError> {
     use crate::server::{auth, members};
     let (state, actor, meta) = auth::require_actor().await?;
@@ -26,7 +30,7 @@ pub async fn change_role(user_id: String, role: Role) -> Result<Member, AppError
         .map_err(auth::refuse)
 }
 
-#[server(prefix = "/fn", endpoint = "rotate_user_key")]
+#[server(prefix = "/fn", endpoint = "owner/rotate_user_key")]
 pub async fn rotate_user_key(user_id: String) -> Result<NewToken, AppError> {
     use crate::server::{auth, credentials, members, users};
     let (state, actor, meta) = auth::require_actor().await?;
@@ -42,7 +46,7 @@ pub async fn rotate_user_key(user_id: String) -> Result<NewToken, AppError> {
         .map_err(auth::refuse)
 }
 
-#[server(prefix = "/fn", endpoint = "remove_user")]
+#[server(prefix = "/fn", endpoint = "owner/remove_user")]
 pub async fn remove_user(user_id: String) -> Result<(), AppError> {
     use crate::server::{auth, members};
     let (state, actor, meta) = auth::require_actor().await?;

@@ -2,4 +2,5 @@
 //! service, map the error.
 pub mod credentials;
 pub mod members;
+pub mod service_accounts;
 pub mod session;

@@ -4,6 +4,7 @@
 use crate::api::members::{list_members, ChangeRole, RemoveUser, RotateUserKey};
 use crate::components::dialogs::{ConfirmDialog, NewTokenDialog};
 use crate::components::error_box::ErrorBox;
+use crate::components::iam_tabs::IamTabs;
 use crate::model::{format_timestamp, Me, Member, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -35,7 +36,7 @@ pub fn IamPage() -> impl IntoView {
                 remove.version().get(),
             )
         },
-        |(token, _, _)| list_members(token),
+        |(token, _, _)| list_members(token, Some(false)),
     );
     let pending = RwSignal::new(None::<Pending>);
     let rotated = rotate.value();
@@ -60,10 +61,7 @@ pub fn IamPage() -> impl IntoView {
     view! {
         <Title text="Users & IAM" />
         <h1>"Users & IAM"</h1>
-        <nav class="tabs" aria-label="Users & IAM">
-            <a href="/iam/users" class="tab active" aria-current="page">"Users"</a>
-            <span class="tab disabled" title="Coming soon">"Service accounts (coming soon)"</span>
-        </nav>
+        <IamTabs active="/iam/users" />
         <section class="card">
             <p class="hint">
                 "Members are created when they first sign in through SSO. "

@@ -53,3 +53,87 @@ where
     .await?;
     Ok(())
 }
+
+/// Audit rows, newest first, optionally only those whose actor or target email starts with
+/// `email`. Owner-only.
+pub async fn list(
+    db: &super::db::Db,
+    actor: &Actor,
+    meta: &RequestMeta,
+    email: Option<&str>,
+    paging_token: Option<&str>,
+) -> Result<crate::model::AuditPage, crate::error::AppError> {
+    use super::paging;
+    use crate::error::AppError;
+    use crate::model::{AuditEntry, AuditPage};
+    use sqlx::Row;
+    actor.require_owner()?;
+    const PAGE: i64 = 50;
+    let (before_at, before_id) = match paging_token.filter(|t| !t.is_empty()) {
+        Some(token) => match paging::decode(token, 2).as_deref() {
+            Some([at, id]) => (
+                at.parse::<i64>().map_err(|_| {
+                    AppError::InvalidInput("paging_token: not a paging token".into())
+                })?,
+                id.clone(),
+            ),
+            _ => {
+                return Err(AppError::InvalidInput(
+                    "paging_token: not a paging token".into(),
+                ))
+            }
+        },
+        None => (i64::MAX, String::new()),
+    };
+    let email = email
+        .map(|e| paging::like_pattern(e, true))
+        .unwrap_or_default();
+    let rows = sqlx::query(
+        "SELECT id, at, actor_kind, actor_email, actor_token, action, target_kind, target_id, target_email, \
+           source_ip, request_id, detail FROM audit_events \
+         WHERE (at < $1 OR (at = $1 AND ($2 = '' OR id < $2))) \
+           AND ($3 = '' OR LOWER(actor_email) LIKE $3 ESCAPE '\\' OR LOWER(target_email) LIKE $3 ESCAPE '\\') \
+         ORDER BY at DESC, id DESC LIMIT $4",
+    )
+    .bind(before_at)
+    .bind(&before_id)
+    .bind(&email)
+    .bind(PAGE + 1)
+    .fetch_all(db.pool())
+    .await
+    .map_err(|e| meta.internal("listing audit rows", &e))?;
+    let mut results = Vec::new();
+    let mut last_key = None;
+    for row in rows.iter().take(PAGE as usize) {
+        let entry = (|| {
+            let actor_kind: String = row.try_get("actor_kind")?;
+            let actor_email: Option<String> = row.try_get("actor_email")?;
+            let target_email: Option<String> = row.try_get("target_email")?;
+            let target_id: Option<String> = row.try_get("target_id")?;
+            let at: i64 = row.try_get("at")?;
+            let id: String = row.try_get("id")?;
+            last_key = Some((at, id));
+            Ok::<_, sqlx::Error>(AuditEntry {
+                at,
+                actor: actor_email.unwrap_or(actor_kind),
+                actor_token: row.try_get("actor_token")?,
+                action: row.try_get("action")?,
+                target: target_email.or(target_id),
+                source_ip: row.try_get("source_ip")?,
+                request_id: row.try_get("request_id")?,
+                detail: row.try_get("detail")?,
+            })
+        })()
+        .map_err(|e| meta.internal("reading an audit row", &e))?;
+        results.push(entry);
+    }
+    let next_paging_token = if rows.len() > PAGE as usize {
+        last_key.map(|(at, id)| paging::encode(&[&at.to_string(), &id]))
+    } else {
+        None
+    };
+    Ok(AuditPage {
+        results,
+        next_paging_token,
+    })
+}

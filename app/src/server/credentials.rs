@@ -51,14 +51,14 @@ pub async fn insert_token(
     kind: TokenKind,
     owner_id: &str,
     name: &str,
-    created_by: &str,
+    created_by: &Actor,
     now: i64,
 ) -> Result<NewToken, sqlx::Error> {
     let secret = SecretToken::generate(kind);
     let id = format!("tok_{}", uuid::Uuid::new_v4().simple());
     sqlx::query(
         "INSERT INTO api_tokens (id, org_id, owner_kind, owner_id, name, token_hash, last_six, \
-         created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         created_at, created_by, created_by_email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&id)
     .bind(org_id)
@@ -68,7 +68,8 @@ pub async fn insert_token(
     .bind(secret.hash())
     .bind(secret.last_six())
     .bind(now)
-    .bind(created_by)
+    .bind(&created_by.id)
+    .bind(&created_by.email)
     .execute(&mut **tx)
     .await?;
     Ok(NewToken {
@@ -137,14 +138,14 @@ pub async fn create_own_token(
     let name = token_name(name, "CLI token")?;
     let now = clock.unix();
     let run = async {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         let new = insert_token(
             &mut tx,
             &actor.org_id,
             TokenKind::User,
             &actor.id,
             &name,
-            &actor.id,
+            actor,
             now,
         )
         .await?;
@@ -183,7 +184,7 @@ pub async fn rotate_user_key(
         format!("Rotated by {}", actor.email)
     };
     let run = async {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         let revoked = revoke_all(&mut *tx, TokenKind::User, &target.id, &actor.id, now).await?;
         let new = insert_token(
             &mut tx,
@@ -191,7 +192,7 @@ pub async fn rotate_user_key(
             TokenKind::User,
             &target.id,
             &name,
-            &actor.id,
+            actor,
             now,
         )
         .await?;
@@ -253,6 +254,14 @@ pub async fn authenticate(
             Some(user) => Actor {
                 token: Some((token_id.clone(), last_six)),
                 ..Actor::from_user(&user)
+            },
+            None => return Ok(Err(BearerRefusal::UnknownOrRevoked)),
+        },
+        "service_account" => match super::service_accounts::find_by_id(db.pool(), &owner_id).await?
+        {
+            Some(account) => Actor {
+                token: Some((token_id.clone(), last_six)),
+                ..account.actor()
             },
             None => return Ok(Err(BearerRefusal::UnknownOrRevoked)),
         },

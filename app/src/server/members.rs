@@ -5,6 +5,7 @@ use super::audit::{self, Target};
 use super::clock::Clock;
 use super::credentials;
 use super::db::Db;
+use super::paging;
 use super::tokens::TokenKind;
 use super::users::{self, User};
 use crate::error::AppError;
@@ -53,40 +54,6 @@ fn member_of(user: &User) -> Member {
     }
 }
 
-fn encode_cursor(email: &str, id: &str) -> String {
-    format!("{email}\n{id}")
-        .bytes()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn decode_cursor(token: &str) -> Option<(String, String)> {
-    if token.len() % 2 != 0 || token.len() > 1024 {
-        return None;
-    }
-    let bytes = (0..token.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(token.get(i..i + 2)?, 16).ok())
-        .collect::<Option<Vec<u8>>>()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let (email, id) = text.split_once('\n')?;
-    Some((email.to_string(), id.to_string()))
-}
-
-fn like_pattern(value: &str, prefix_only: bool) -> String {
-    let escaped = value
-        .trim()
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    if prefix_only {
-        format!("{escaped}%")
-    } else {
-        format!("%{escaped}%")
-    }
-}
-
 pub async fn list(
     db: &Db,
     org_id: &str,
@@ -100,37 +67,48 @@ pub async fn list(
         )));
     }
     let (after_email, after_id) = match query.paging_token.as_deref().filter(|t| !t.is_empty()) {
-        Some(token) => decode_cursor(token).ok_or_else(|| {
-            AppError::InvalidInput("paging_token: not a paging token from this API".into())
-        })?,
+        Some(token) => match paging::decode(token, 2).as_deref() {
+            Some([email, id]) => (email.clone(), id.clone()),
+            _ => {
+                return Err(AppError::InvalidInput(
+                    "paging_token: not a paging token from this API".into(),
+                ))
+            }
+        },
         None => (String::new(), String::new()),
     };
-    if query.is_service_account == Some(true) {
-        // Service accounts are not members yet (issue #4).
-        return Ok(MemberPage {
-            results: Vec::new(),
-            next_paging_token: None,
-        });
-    }
     let email = query
         .email
         .as_deref()
-        .map(|e| like_pattern(e, true))
+        .map(|e| paging::like_pattern(e, true))
         .unwrap_or_default();
     let name = query
         .name
         .as_deref()
-        .map(|n| like_pattern(n, false))
+        .map(|n| paging::like_pattern(n, false))
         .unwrap_or_default();
+    // -1: both kinds; 0: people only; 1: service accounts only.
+    let kind = match query.is_service_account {
+        None => -1i64,
+        Some(false) => 0,
+        Some(true) => 1,
+    };
     let rows = sqlx::query(
-        "SELECT id, org_id, email, display_name, role, created_at, last_sign_in_at FROM users \
+        "SELECT id, email, display_name, role, created_at, last_sign_in_at, is_sa FROM ( \
+           SELECT id, org_id, email, display_name, role, created_at, last_sign_in_at, 0 AS is_sa FROM users \
+           UNION ALL \
+           SELECT id, org_id, email, name AS display_name, role, created_at, NULL AS last_sign_in_at, 1 AS is_sa \
+           FROM service_accounts \
+         ) m \
          WHERE org_id = $1 \
-           AND ($2 = '' OR LOWER(email) LIKE $2 ESCAPE '\\') \
-           AND ($3 = '' OR LOWER(display_name) LIKE $3 ESCAPE '\\') \
-           AND (email > $4 OR (email = $4 AND id > $5)) \
-         ORDER BY email, id LIMIT $6",
+           AND ($2 = -1 OR is_sa = $2) \
+           AND ($3 = '' OR LOWER(email) LIKE $3 ESCAPE '\\') \
+           AND ($4 = '' OR LOWER(display_name) LIKE $4 ESCAPE '\\') \
+           AND (email > $5 OR (email = $5 AND id > $6)) \
+         ORDER BY email, id LIMIT $7",
     )
     .bind(org_id)
+    .bind(kind)
     .bind(&email)
     .bind(&name)
     .bind(&after_email)
@@ -141,17 +119,15 @@ pub async fn list(
     .map_err(|e| meta.internal("listing members", &e))?;
     let mut results = Vec::with_capacity(rows.len());
     for row in rows.iter().take(count as usize) {
-        let role: String = row
-            .try_get("role")
-            .map_err(|e| meta.internal("reading a member", &e))?;
-        let read = |c: &str| row.try_get::<String, _>(c);
         let member = (|| {
+            let role: String = row.try_get("role")?;
+            let is_sa: i64 = row.try_get("is_sa")?;
             Ok::<_, sqlx::Error>(Member {
-                id: read("id")?,
-                email: read("email")?,
-                name: read("display_name")?,
+                id: row.try_get("id")?,
+                email: row.try_get("email")?,
+                name: row.try_get("display_name")?,
                 role: Role::parse(&role).unwrap_or(Role::Collaborator),
-                is_service_account: false,
+                is_service_account: is_sa == 1,
                 created_at: row.try_get("created_at")?,
                 last_sign_in_at: row.try_get("last_sign_in_at")?,
             })
@@ -160,7 +136,7 @@ pub async fn list(
         results.push(member);
     }
     let next_paging_token = if rows.len() > count as usize {
-        results.last().map(|m| encode_cursor(&m.email, &m.id))
+        results.last().map(|m| paging::encode(&[&m.email, &m.id]))
     } else {
         None
     };
@@ -208,7 +184,7 @@ pub async fn change_role(
     let user_id = parse_user_id(user_id)?;
     let now = clock.unix();
     let run = async {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         lock_org(&mut tx, &actor.org_id).await?;
         let Some(target) = users::find_by_id(&mut *tx, user_id)
             .await?
@@ -264,7 +240,7 @@ pub async fn remove(
     let user_id = parse_user_id(user_id)?;
     let now = clock.unix();
     let run = async {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         lock_org(&mut tx, &actor.org_id).await?;
         let Some(target) = users::find_by_id(&mut *tx, user_id)
             .await?
@@ -317,24 +293,6 @@ fn last_owner(target: &User) -> AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_refused() {
-        let token = encode_cursor("a@x.io", "usr_1");
-        assert_eq!(
-            decode_cursor(&token),
-            Some(("a@x.io".into(), "usr_1".into()))
-        );
-        for bad in ["zz", "abc", "00"] {
-            assert_eq!(decode_cursor(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_pattern("A_b%", true), "a\\_b\\%%");
-        assert_eq!(like_pattern("ada", false), "%ada%");
-    }
 
     #[test]
     fn user_ids_are_checked() {

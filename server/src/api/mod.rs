@@ -1,6 +1,7 @@
 //! The JSON HTTP API under `/api/v1`. Clients authenticate with `Authorization: Bearer
 //! <token>`; browser session cookies are not accepted here (no CSRF surface). Errors have one
 //! shape: `{"error": {"code", "message", "request_id"}}`.
+mod service_accounts;
 mod users;
 
 use crate::routes::{request_id, ServerState};
@@ -55,6 +56,15 @@ fn documented_routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::rotate_user_key))
         .routes(routes!(users::update_user, users::delete_user))
         .routes(routes!(users::list_collaborators))
+        .routes(routes!(service_accounts::create, service_accounts::list))
+        .routes(routes!(service_accounts::get, service_accounts::delete))
+        .routes(routes!(
+            service_accounts::create_key,
+            service_accounts::list_keys
+        ))
+        .routes(routes!(service_accounts::revoke_all))
+        .routes(routes!(service_accounts::revoke_key))
+        .routes(routes!(service_accounts::list_api_keys))
         .split_for_parts()
 }
 

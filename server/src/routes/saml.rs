@@ -145,7 +145,7 @@ async fn acs_inner(
         .map_err(AcsFailure::Refused)?;
     let user_and_next = async {
         let now = state.app.clock.unix();
-        let mut tx = state.app.db.pool().begin().await?;
+        let mut tx = state.app.db.begin_write().await?;
         let next = match &validated.in_response_to {
             Some(id) => match saml_store::consume_request(&mut tx, id, now).await? {
                 Some(next) => next,

@@ -4,5 +4,6 @@ mod credentials;
 mod helpers;
 mod members;
 mod openapi;
+mod service_accounts;
 mod sessions;
 mod sign_in;

@@ -58,11 +58,11 @@ async fn owner_only_server_functions_refuse_collaborators_and_anonymous_callers(
     collab.sign_in_as("grace@example.com", "/").await;
     let calls: [(&str, Vec<(&str, &str)>); 3] = [
         (
-            "change_role",
+            "owner/change_role",
             vec![("user_id", ada.as_str()), ("role", "collaborator")],
         ),
-        ("rotate_user_key", vec![("user_id", ada.as_str())]),
-        ("remove_user", vec![("user_id", ada.as_str())]),
+        ("owner/rotate_user_key", vec![("user_id", ada.as_str())]),
+        ("owner/remove_user", vec![("user_id", ada.as_str())]),
     ];
     for (endpoint, args) in &calls {
         let refused = collab.call_fn(endpoint, args).await;

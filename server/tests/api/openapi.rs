@@ -46,6 +46,15 @@ async fn the_openapi_document_describes_every_route(backend: Backend) {
         "PATCH /api/v1/users/{user_id}",
         "DELETE /api/v1/users/{user_id}",
         "GET /api/v1/collaborators",
+        "POST /api/v1/service_accounts",
+        "GET /api/v1/service_accounts",
+        "GET /api/v1/service_accounts/{id_or_name}",
+        "DELETE /api/v1/service_accounts/{id_or_name}",
+        "POST /api/v1/service_accounts/{id_or_name}/api_keys",
+        "GET /api/v1/service_accounts/{id_or_name}/api_keys",
+        "POST /api/v1/service_accounts/{id_or_name}/api_keys/revoke_all",
+        "DELETE /api/v1/api_keys/{key_id}",
+        "GET /api/v1/api_keys",
     ] {
         assert!(
             listed.iter().any(|l| l == expected),
@@ -64,10 +73,73 @@ async fn every_operation_refuses_anonymous_callers_and_owner_only_ones_refuse_co
     backend: Backend,
 ) {
     let app = spawn_app(backend).await;
-    app.member_with_token("ada@example.com").await;
+    let (_owner, owner_token) = app.member_with_token("ada@example.com").await;
     let (_collab, collab_token) = app.member_with_token("grace@example.com").await;
     let target = app.user_id("ada@example.com").await;
+    // A collaborator-role service account's key, and a revoked owner-role key.
+    let create = |name: &str, role: &str| serde_json::json!({"name": name, "role": role});
+    app.api(
+        Method::POST,
+        "/service_accounts",
+        Some(&owner_token),
+        Some(create("robot", "collaborator")),
+    )
+    .await;
+    app.api(
+        Method::POST,
+        "/service_accounts",
+        Some(&owner_token),
+        Some(create("retired", "owner")),
+    )
+    .await;
+    let key_of = |v: serde_json::Value| v["result"]["token"].as_str().unwrap().to_string();
+    let robot_key = key_of(
+        app.api(
+            Method::POST,
+            "/service_accounts/robot/api_keys",
+            Some(&owner_token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap(),
+    );
+    let revoked_key = key_of(
+        app.api(
+            Method::POST,
+            "/service_accounts/retired/api_keys",
+            Some(&owner_token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap(),
+    );
+    app.api(
+        Method::POST,
+        "/service_accounts/retired/api_keys/revoke_all",
+        Some(&owner_token),
+        None,
+    )
+    .await;
+    let key_id: String = {
+        let keys: serde_json::Value = app
+            .api(
+                Method::GET,
+                "/service_accounts/robot/api_keys",
+                Some(&owner_token),
+                None,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        keys["results"][0]["id"].as_str().unwrap().to_string()
+    };
     let state_before = (
+        app.count("service_accounts").await,
         app.count("users").await,
         app.count("api_tokens WHERE revoked_at IS NULL").await,
         app.role_of("ada@example.com").await,
@@ -75,7 +147,10 @@ async fn every_operation_refuses_anonymous_callers_and_owner_only_ones_refuse_co
     let ops = operations();
     let mut owner_only = 0;
     for (method, path, op) in &ops {
-        let concrete = path.replace("{user_id}", &target);
+        let concrete = path
+            .replace("{user_id}", &target)
+            .replace("{id_or_name}", "robot")
+            .replace("{key_id}", &key_id);
         let body = op
             .get("requestBody")
             .map(|_| serde_json::json!({"role": "collaborator"}));
@@ -97,6 +172,15 @@ async fn every_operation_refuses_anonymous_callers_and_owner_only_ones_refuse_co
             )
             .await;
         assert_eq!(forged.status(), 401, "{method} {path} forged token");
+        let revoked = app
+            .api(
+                method.clone(),
+                concrete.trim_start_matches("/api/v1"),
+                Some(&revoked_key),
+                body.clone(),
+            )
+            .await;
+        assert_eq!(revoked.status(), 401, "{method} {path} revoked owner key");
         if op["responses"].get("403").is_some() {
             owner_only += 1;
             let as_collab = app
@@ -108,6 +192,19 @@ async fn every_operation_refuses_anonymous_callers_and_owner_only_ones_refuse_co
                 )
                 .await;
             assert_eq!(as_collab.status(), 403, "{method} {path} as collaborator");
+            let as_robot = app
+                .api(
+                    method.clone(),
+                    concrete.trim_start_matches("/api/v1"),
+                    Some(&robot_key),
+                    body.clone(),
+                )
+                .await;
+            assert_eq!(
+                as_robot.status(),
+                403,
+                "{method} {path} as a collaborator-role service account"
+            );
             // Authorization comes before reading the body: even an empty one is a 403.
             if body.is_some() {
                 let empty = app
@@ -122,8 +219,12 @@ async fn every_operation_refuses_anonymous_callers_and_owner_only_ones_refuse_co
             }
         }
     }
-    assert!(owner_only >= 3, "owner-only operations found: {owner_only}");
+    assert!(
+        owner_only >= 12,
+        "owner-only operations found: {owner_only}"
+    );
     let state_after = (
+        app.count("service_accounts").await,
         app.count("users").await,
         app.count("api_tokens WHERE revoked_at IS NULL").await,
         app.role_of("ada@example.com").await,

@@ -1,0 +1,121 @@
+//! Users & IAM → Service accounts, API keys and the audit log. Owners only: every function
+//! here is under `/fn/owner/` and refuses anyone else on the server.
+use crate::error::AppError;
+use crate::model::{
+    ApiKeyPage, AuditPage, NewToken, Role, ServiceAccountInfo, ServiceAccountPage, TokenInfo,
+};
+use leptos::prelude::*;
+
+#[server(prefix = "/fn", endpoint = "owner/service_accounts")]
+pub async fn list_service_accounts(
+    paging_token: Option<String>,
+) -> Result<ServiceAccountPage, AppError> {
+    use crate::server::{auth, service_accounts as sa};
+    let (state, actor, meta) = auth::require_actor().await?;
+    let query = sa::AccountQuery {
+        paging_token,
+        ..Default::default()
+    };
+    sa::list(&state.db, &actor, &meta, &query)
+        .await
+        .map_err(auth::refuse)
+}
+
+#[server(prefix = "/fn", endpoint = "owner/create_service_account")]
+pub async fn create_service_account(
+    name: String,
+    role: Option<Role>,
+) -> Result<ServiceAccountInfo, AppError> {
+    use crate::server::{auth, service_accounts as sa};
+    let (state, actor, meta) = auth::require_actor().await?;
+    sa::create(&state.db, &state.clock, &actor, &meta, &name, role)
+        .await
+        .map_err(auth::refuse)
+}
+
+#[server(prefix = "/fn", endpoint = "owner/delete_service_account")]
+pub async fn delete_service_account(account: String) -> Result<(), AppError> {
+    use crate::server::{auth, service_accounts as sa};
+    let (state, actor, meta) = auth::require_actor().await?;
+    sa::delete(&state.db, &state.clock, &actor, &meta, &account)
+        .await
+        .map_err(auth::refuse)
+}
+
+#[server(prefix = "/fn", endpoint = "owner/create_api_key")]
+pub async fn create_api_key(account: String, name: Option<String>) -> Result<NewToken, AppError> {
+    use crate::server::{auth, service_accounts as sa};
+    let (state, actor, meta) = auth::require_actor().await?;
+    sa::create_key(
+        &state.db,
+        &state.clock,
+        &actor,
+        &meta,
+        &account,
+        name.as_deref(),
+    )
+    .await
+    .map_err(auth::refuse)
+}
+
+#[server(prefix = "/fn", endpoint = "owner/service_account_keys")]
+pub async fn list_service_account_keys(account: String) -> Result<Vec<TokenInfo>, AppError> {
+    use crate::server::{auth, service_accounts as sa};
+    let (state, actor, meta) = auth::require_actor().await?;
+    sa::list_keys(&state.db, &actor, &meta, &account)
+        .await
+        .map_err(auth::refuse)
+}
+
+#[server(prefix = "/fn", endpoint = "owner/revoke_all_keys")]
+pub async fn revoke_all_keys(account: String) -> Result<u64, AppError> {
+    use crate::server::{auth, service_accounts as sa};
+    let (state, actor, meta) = auth::require_actor().await?;
+    sa::revoke_all_keys(&state.db, &state.clock, &actor, &meta, &account)
+        .await
+        .map_err(auth::refuse)
+}
+
+#[server(prefix = "/fn", endpoint = "owner/api_keys")]
+pub async fn list_api_keys(
+    email: Option<String>,
+    paging_token: Option<String>,
+) -> Result<ApiKeyPage, AppError> {
+    use crate::server::{auth, service_accounts as sa};
+    let (state, actor, meta) = auth::require_actor().await?;
+    let query = sa::KeyQuery {
+        email: email.filter(|e| !e.trim().is_empty()),
+        count: None,
+        paging_token,
+    };
+    sa::list_api_keys(&state.db, &actor, &meta, &query)
+        .await
+        .map_err(auth::refuse)
+}
+
+#[server(prefix = "/fn", endpoint = "owner/revoke_api_key")]
+pub async fn revoke_api_key(key_id: String) -> Result<(), AppError> {
+    use crate::server::{auth, service_accounts as sa};
+    let (state, actor, meta) = auth::require_actor().await?;
+    sa::revoke_key(&state.db, &state.clock, &actor, &meta, &key_id)
+        .await
+        .map_err(auth::refuse)
+}
+
+#[server(prefix = "/fn", endpoint = "owner/audit")]
+pub async fn list_audit(
+    email: Option<String>,
+    paging_token: Option<String>,
+) -> Result<AuditPage, AppError> {
+    use crate::server::{audit, auth};
+    let (state, actor, meta) = auth::require_actor().await?;
+    audit::list(
+        &state.db,
+        &actor,
+        &meta,
+        email.as_deref().filter(|e| !e.trim().is_empty()),
+        paging_token.as_deref(),
+    )
+    .await
+    .map_err(auth::refuse)
+}

@@ -1,0 +1,34 @@
+use leptos::prelude::*;
+
+/// The tabs of Users & IAM. `active` is the path of the current tab.
+#[component]
+pub fn IamTabs(active: &'static str) -> impl IntoView {
+    let tabs = [
+        ("/iam/users", "Users"),
+        ("/iam/service-accounts", "Service accounts"),
+        ("/iam/api-keys", "API keys"),
+        ("/iam/audit", "Audit log"),
+    ];
+    view! {
+        <nav class="tabs" aria-label="Users & IAM">
+            {tabs.into_iter().map(|(href, label)| {
+                let current = href == active;
+                view! {
+                    <a href=href class=if current { "tab active" } else { "tab" }
+                        aria-current=current.then_some("page")>{label}</a>
+                }
+            }).collect_view()}
+        </nav>
+    }
+}
+
+/// Shown instead of owner-only controls to everyone else.
+#[component]
+pub fn OwnersOnly(what: &'static str) -> impl IntoView {
+    view! {
+        <section class="card" data-testid="owners-only">
+            <h2>"Owners only"</h2>
+            <p>{what} " are managed by the organization's owners. Ask an owner if you need one."</p>
+        </section>
+    }
+}

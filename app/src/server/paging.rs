@@ -1,0 +1,61 @@
+//! Opaque keyset-paging tokens: the sort key of the last row, hex-encoded.
+
+pub fn encode(parts: &[&str]) -> String {
+    parts
+        .join("\n")
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub fn decode(token: &str, expected_parts: usize) -> Option<Vec<String>> {
+    if token.len() % 2 != 0 || token.len() > 2048 {
+        return None;
+    }
+    let bytes = (0..token.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(token.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let parts: Vec<String> = text.split('\n').map(str::to_string).collect();
+    (parts.len() == expected_parts).then_some(parts)
+}
+
+/// A case-insensitive LIKE pattern with the wildcards in `value` escaped (use `ESCAPE '\'`).
+pub fn like_pattern(value: &str, prefix_only: bool) -> String {
+    let escaped = value
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    if prefix_only {
+        format!("{escaped}%")
+    } else {
+        format!("%{escaped}%")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_garbage_is_refused() {
+        let token = encode(&["a@x.io", "usr_1"]);
+        assert_eq!(
+            decode(&token, 2),
+            Some(vec!["a@x.io".into(), "usr_1".into()])
+        );
+        assert_eq!(decode(&token, 3), None);
+        for bad in ["zz", "abc", "0g"] {
+            assert_eq!(decode(bad, 2), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("A_b%", true), "a\\_b\\%%");
+        assert_eq!(like_pattern("ada", false), "%ada%");
+    }
+}

@@ -1,0 +1,659 @@
+//! Service accounts: non-human identities owned by the organization, and their API keys.
+//! Every operation here is owner-only. Keys use the token module with the `gts_` prefix, are
+//! shown once, never expire, and are identified afterwards by their last six characters.
+use super::actor::{Actor, RequestMeta};
+use super::audit::{self, Target};
+use super::clock::Clock;
+use super::credentials::{self, token_name};
+use super::db::{is_unique_violation, Db};
+use super::paging;
+use super::tokens::TokenKind;
+use crate::error::AppError;
+use crate::model::{
+    ApiKeyInfo, ApiKeyPage, NewToken, Role, ServiceAccountInfo, ServiceAccountPage, TokenInfo,
+};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
+
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+pub const MAX_PAGE_SIZE: u32 = 200;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceAccount {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub created_at: i64,
+    pub created_by: String,
+}
+
+impl ServiceAccount {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            kind: super::actor::ActorKind::ServiceAccount,
+            id: self.id.clone(),
+            email: self.email.clone(),
+            role: self.role,
+            org_id: self.org_id.clone(),
+            token: None,
+        }
+    }
+
+    fn target(&self) -> Target<'_> {
+        Target {
+            kind: "service_account",
+            id: Some(&self.id),
+            email: Some(&self.email),
+        }
+    }
+}
+
+/// A valid service-account name (the rule lives in [`crate::model`], shared with the form).
+pub fn parse_name(raw: &str) -> Result<String, AppError> {
+    crate::model::check_service_account_name(raw)
+        .map_err(|why| AppError::InvalidInput(format!("name: {why}")))
+}
+
+/// `<name>@org-<organization id>.serviceaccount.com`
+pub fn email_for(name: &str, org_id: &str) -> String {
+    format!("{name}@org-{org_id}.serviceaccount.com")
+}
+
+const COLUMNS: &str = "id, org_id, name, email, role, created_at, created_by";
+
+fn from_row(row: &AnyRow) -> Result<ServiceAccount, sqlx::Error> {
+    let role: String = row.try_get("role")?;
+    Ok(ServiceAccount {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        role: Role::parse(&role).unwrap_or(Role::Collaborator),
+        created_at: row.try_get("created_at")?,
+        created_by: row.try_get("created_by")?,
+    })
+}
+
+pub async fn find_by_id<'e, E>(executor: E, id: &str) -> Result<Option<ServiceAccount>, sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let sql = format!("SELECT {COLUMNS} FROM service_accounts WHERE id = $1");
+    sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(executor)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// Finds an account of the organization by id (`sa_…`) or by name.
+pub async fn resolve<'e, E>(
+    executor: E,
+    org_id: &str,
+    id_or_name: &str,
+) -> Result<Option<ServiceAccount>, sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let column = if id_or_name.starts_with("sa_") {
+        "id"
+    } else {
+        "name"
+    };
+    let sql = format!("SELECT {COLUMNS} FROM service_accounts WHERE org_id = $1 AND {column} = $2");
+    sqlx::query(&sql)
+        .bind(org_id)
+        .bind(id_or_name.trim())
+        .fetch_optional(executor)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// Holds the account's row lock for the rest of the transaction, so key creation and
+/// "revoke all" of one account never interleave.
+async fn lock(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    account: &ServiceAccount,
+) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query("UPDATE service_accounts SET name = name WHERE id = $1")
+            .bind(&account.id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
+fn info(account: &ServiceAccount, active_keys: i64) -> ServiceAccountInfo {
+    ServiceAccountInfo {
+        id: account.id.clone(),
+        name: account.name.clone(),
+        email: account.email.clone(),
+        role: account.role,
+        active_keys,
+        created_at: account.created_at,
+        created_by: account.created_by.clone(),
+    }
+}
+
+enum Outcome<T> {
+    Done(T),
+    Refused(AppError),
+}
+
+fn finish<T>(
+    result: Result<Outcome<T>, sqlx::Error>,
+    meta: &RequestMeta,
+    context: &str,
+) -> Result<T, AppError> {
+    match result.map_err(|e| meta.internal(context, &e))? {
+        Outcome::Done(v) => Ok(v),
+        Outcome::Refused(e) => Err(e),
+    }
+}
+
+pub async fn create(
+    db: &Db,
+    clock: &Clock,
+    actor: &Actor,
+    meta: &RequestMeta,
+    name: &str,
+    role: Option<Role>,
+) -> Result<ServiceAccountInfo, AppError> {
+    actor.require_owner()?;
+    let name = parse_name(name)?;
+    let account = ServiceAccount {
+        id: format!("sa_{}", uuid::Uuid::new_v4().simple()),
+        org_id: actor.org_id.clone(),
+        email: email_for(&name, &actor.org_id),
+        name,
+        role: role.unwrap_or(Role::Collaborator),
+        created_at: clock.unix(),
+        created_by: actor.email.clone(),
+    };
+    let run = async {
+        let mut tx = db.begin_write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO service_accounts (id, org_id, name, email, role, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&account.id)
+        .bind(&account.org_id)
+        .bind(&account.name)
+        .bind(&account.email)
+        .bind(account.role.as_str())
+        .bind(account.created_at)
+        .bind(&account.created_by)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e) => {
+                return Ok(Outcome::Refused(AppError::Conflict(format!(
+                    "name: a service account named {:?} already exists",
+                    account.name
+                ))))
+            }
+            other => other?,
+        };
+        audit::record(
+            &mut *tx,
+            account.created_at,
+            Some(actor),
+            meta,
+            "service_account.created",
+            account.target(),
+            Some(&format!("role {}", account.role)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Outcome::Done(info(&account, 0)))
+    };
+    finish(run.await, meta, "creating a service account")
+}
+
+pub async fn get(
+    db: &Db,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id_or_name: &str,
+) -> Result<ServiceAccountInfo, AppError> {
+    actor.require_owner()?;
+    let account = resolve(db.pool(), &actor.org_id, id_or_name)
+        .await
+        .map_err(|e| meta.internal("loading a service account", &e))?
+        .ok_or(AppError::NotFound)?;
+    let keys = active_key_count(db, &account.id)
+        .await
+        .map_err(|e| meta.internal("counting keys", &e))?;
+    Ok(info(&account, keys))
+}
+
+async fn active_key_count(db: &Db, account_id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM api_tokens WHERE owner_kind = 'service_account' AND owner_id = $1 AND revoked_at IS NULL")
+        .bind(account_id)
+        .fetch_one(db.pool())
+        .await?
+        .try_get("n")
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AccountQuery {
+    /// Name prefix.
+    pub name: Option<String>,
+    /// Email prefix.
+    pub email: Option<String>,
+    pub count: Option<u32>,
+    pub paging_token: Option<String>,
+}
+
+fn page_size(count: Option<u32>) -> Result<u32, AppError> {
+    let count = count.unwrap_or(DEFAULT_PAGE_SIZE);
+    if count == 0 || count > MAX_PAGE_SIZE {
+        return Err(AppError::InvalidInput(format!(
+            "count: must be 1 to {MAX_PAGE_SIZE}"
+        )));
+    }
+    Ok(count)
+}
+
+fn bad_paging_token() -> AppError {
+    AppError::InvalidInput("paging_token: not a paging token from this API".into())
+}
+
+pub async fn list(
+    db: &Db,
+    actor: &Actor,
+    meta: &RequestMeta,
+    query: &AccountQuery,
+) -> Result<ServiceAccountPage, AppError> {
+    actor.require_owner()?;
+    let count = page_size(query.count)?;
+    let after = match query.paging_token.as_deref().filter(|t| !t.is_empty()) {
+        Some(token) => paging::decode(token, 1)
+            .and_then(|mut p| p.pop())
+            .ok_or_else(bad_paging_token)?,
+        None => String::new(),
+    };
+    let name = query
+        .name
+        .as_deref()
+        .map(|n| paging::like_pattern(n, true))
+        .unwrap_or_default();
+    let email = query
+        .email
+        .as_deref()
+        .map(|e| paging::like_pattern(e, true))
+        .unwrap_or_default();
+    let rows = sqlx::query(
+        "SELECT sa.id, sa.org_id, sa.name, sa.email, sa.role, sa.created_at, sa.created_by, \
+           (SELECT COUNT(*) FROM api_tokens t WHERE t.owner_kind = 'service_account' \
+              AND t.owner_id = sa.id AND t.revoked_at IS NULL) AS active_keys \
+         FROM service_accounts sa \
+         WHERE sa.org_id = $1 AND sa.name > $2 \
+           AND ($3 = '' OR sa.name LIKE $3 ESCAPE '\\') \
+           AND ($4 = '' OR LOWER(sa.email) LIKE $4 ESCAPE '\\') \
+         ORDER BY sa.name LIMIT $5",
+    )
+    .bind(&actor.org_id)
+    .bind(&after)
+    .bind(&name)
+    .bind(&email)
+    .bind(i64::from(count) + 1)
+    .fetch_all(db.pool())
+    .await
+    .map_err(|e| meta.internal("listing service accounts", &e))?;
+    let mut results = Vec::with_capacity(rows.len());
+    for row in rows.iter().take(count as usize) {
+        let account = from_row(row).map_err(|e| meta.internal("reading a service account", &e))?;
+        let keys: i64 = row
+            .try_get("active_keys")
+            .map_err(|e| meta.internal("reading a key count", &e))?;
+        results.push(info(&account, keys));
+    }
+    let next_paging_token = (rows.len() > count as usize)
+        .then(|| results.last().map(|a| paging::encode(&[&a.name])))
+        .flatten();
+    Ok(ServiceAccountPage {
+        results,
+        next_paging_token,
+    })
+}
+
+/// Deletes the account and revokes all its keys in the same transaction.
+pub async fn delete(
+    db: &Db,
+    clock: &Clock,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id_or_name: &str,
+) -> Result<(), AppError> {
+    actor.require_owner()?;
+    let now = clock.unix();
+    let run = async {
+        let mut tx = db.begin_write().await?;
+        let Some(account) = resolve(&mut *tx, &actor.org_id, id_or_name).await? else {
+            return Ok(Outcome::Refused(AppError::NotFound));
+        };
+        if !lock(&mut tx, &account).await? {
+            return Ok(Outcome::Refused(AppError::NotFound));
+        }
+        let revoked = credentials::revoke_all(
+            &mut *tx,
+            TokenKind::ServiceAccount,
+            &account.id,
+            &actor.id,
+            now,
+        )
+        .await?;
+        sqlx::query("DELETE FROM service_accounts WHERE id = $1")
+            .bind(&account.id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut *tx,
+            now,
+            Some(actor),
+            meta,
+            "service_account.deleted",
+            account.target(),
+            Some(&format!("{revoked} keys revoked")),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Outcome::Done(()))
+    };
+    finish(run.await, meta, "deleting a service account")
+}
+
+/// Creates a key for the account: the plaintext is in this response only.
+pub async fn create_key(
+    db: &Db,
+    clock: &Clock,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id_or_name: &str,
+    name: Option<&str>,
+) -> Result<NewToken, AppError> {
+    actor.require_owner()?;
+    let key_name = token_name(name, "API key")?;
+    let now = clock.unix();
+    let run = async {
+        let mut tx = db.begin_write().await?;
+        let Some(account) = resolve(&mut *tx, &actor.org_id, id_or_name).await? else {
+            return Ok(Outcome::Refused(AppError::NotFound));
+        };
+        if !lock(&mut tx, &account).await? {
+            return Ok(Outcome::Refused(AppError::NotFound));
+        }
+        let new = credentials::insert_token(
+            &mut tx,
+            &account.org_id,
+            TokenKind::ServiceAccount,
+            &account.id,
+            &key_name,
+            actor,
+            now,
+        )
+        .await?;
+        audit::record(
+            &mut *tx,
+            now,
+            Some(actor),
+            meta,
+            "api_key.created",
+            account.target(),
+            Some(&format!("key …{}", new.info.last_six)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Outcome::Done(new))
+    };
+    finish(run.await, meta, "creating an API key")
+}
+
+pub async fn list_keys(
+    db: &Db,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id_or_name: &str,
+) -> Result<Vec<TokenInfo>, AppError> {
+    actor.require_owner()?;
+    let account = resolve(db.pool(), &actor.org_id, id_or_name)
+        .await
+        .map_err(|e| meta.internal("loading a service account", &e))?
+        .ok_or(AppError::NotFound)?;
+    credentials::list_active(db, TokenKind::ServiceAccount, &account.id)
+        .await
+        .map_err(|e| meta.internal("listing keys", &e))
+}
+
+/// "Revoke all keys": one transaction, under the account's lock. Returns how many.
+pub async fn revoke_all_keys(
+    db: &Db,
+    clock: &Clock,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id_or_name: &str,
+) -> Result<u64, AppError> {
+    actor.require_owner()?;
+    let run = async {
+        let mut tx = db.begin_write().await?;
+        let Some(account) = resolve(&mut *tx, &actor.org_id, id_or_name).await? else {
+            return Ok(Outcome::Refused(AppError::NotFound));
+        };
+        if !lock(&mut tx, &account).await? {
+            return Ok(Outcome::Refused(AppError::NotFound));
+        }
+        // Read the time after taking the lock: every key committed before it is revoked.
+        let now = clock.unix();
+        let revoked = credentials::revoke_all(
+            &mut *tx,
+            TokenKind::ServiceAccount,
+            &account.id,
+            &actor.id,
+            now,
+        )
+        .await?;
+        audit::record(
+            &mut *tx,
+            now,
+            Some(actor),
+            meta,
+            "api_key.revoked_all",
+            account.target(),
+            Some(&format!("{revoked} keys revoked")),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Outcome::Done(revoked))
+    };
+    finish(run.await, meta, "revoking keys")
+}
+
+/// Revokes one key of the organization (a service account's or a person's).
+pub async fn revoke_key(
+    db: &Db,
+    clock: &Clock,
+    actor: &Actor,
+    meta: &RequestMeta,
+    key_id: &str,
+) -> Result<(), AppError> {
+    actor.require_owner()?;
+    let now = clock.unix();
+    let run = async {
+        let mut tx = db.begin_write().await?;
+        let row = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1, revoked_by = $2 \
+             WHERE id = $3 AND org_id = $4 AND revoked_at IS NULL RETURNING owner_kind, owner_id, last_six",
+        )
+        .bind(now)
+        .bind(&actor.id)
+        .bind(key_id)
+        .bind(&actor.org_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Outcome::Refused(AppError::NotFound));
+        };
+        let owner_kind: String = row.try_get("owner_kind")?;
+        let owner_id: String = row.try_get("owner_id")?;
+        let last_six: String = row.try_get("last_six")?;
+        let target = Target {
+            kind: if owner_kind == "user" {
+                "user"
+            } else {
+                "service_account"
+            },
+            id: Some(&owner_id),
+            email: None,
+        };
+        audit::record(
+            &mut *tx,
+            now,
+            Some(actor),
+            meta,
+            "api_key.revoked",
+            target,
+            Some(&format!("key …{last_six}")),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Outcome::Done(()))
+    };
+    finish(run.await, meta, "revoking a key")
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct KeyQuery {
+    /// Service-account email, exact or prefix.
+    pub email: Option<String>,
+    pub count: Option<u32>,
+    pub paging_token: Option<String>,
+}
+
+fn key_from_row(row: &AnyRow) -> Result<ApiKeyInfo, sqlx::Error> {
+    Ok(ApiKeyInfo {
+        id: row.try_get("id")?,
+        owner_kind: row.try_get("owner_kind")?,
+        owner_email: row.try_get("owner_email")?,
+        name: row.try_get("name")?,
+        last_six: row.try_get("last_six")?,
+        created_at: row.try_get("created_at")?,
+        created_by: row.try_get("created_by_email")?,
+        last_used_at: row.try_get("last_used_at")?,
+    })
+}
+
+/// Every active key of the organization, newest first, optionally only those of service
+/// accounts whose email matches (exactly or by prefix). Keyset-paged, so the last page of a
+/// million keys costs what the first does.
+pub async fn list_api_keys(
+    db: &Db,
+    actor: &Actor,
+    meta: &RequestMeta,
+    query: &KeyQuery,
+) -> Result<ApiKeyPage, AppError> {
+    actor.require_owner()?;
+    let count = page_size(query.count)?;
+    let (before_at, before_id) = match query.paging_token.as_deref().filter(|t| !t.is_empty()) {
+        Some(token) => match paging::decode(token, 2).as_deref() {
+            Some([at, id]) => (
+                at.parse::<i64>().map_err(|_| bad_paging_token())?,
+                id.clone(),
+            ),
+            _ => return Err(bad_paging_token()),
+        },
+        None => (i64::MAX, String::new()),
+    };
+    let email = query
+        .email
+        .as_deref()
+        .map(|e| paging::like_pattern(e, true))
+        .unwrap_or_default();
+    let sql = format!(
+        "SELECT t.id, t.owner_kind, t.name, t.last_six, t.created_at, t.created_by_email, t.last_used_at, \
+           COALESCE(sa.email, u.email) AS owner_email \
+         FROM api_tokens t \
+         LEFT JOIN service_accounts sa ON t.owner_kind = 'service_account' AND sa.id = t.owner_id \
+         LEFT JOIN users u ON t.owner_kind = 'user' AND u.id = t.owner_id \
+         WHERE t.org_id = $1 AND t.revoked_at IS NULL \
+           AND (t.created_at < $2 OR (t.created_at = $2 AND ($3 = '' OR t.id < $3))) \
+           {} \
+         ORDER BY t.created_at DESC, t.id DESC LIMIT $5",
+        if email.is_empty() {
+            "AND $4 = ''"
+        } else {
+            "AND t.owner_kind = 'service_account' AND t.owner_id IN \
+               (SELECT id FROM service_accounts WHERE org_id = $1 AND LOWER(email) LIKE $4 ESCAPE '\\')"
+        }
+    );
+    let rows = sqlx::query(&sql)
+        .bind(&actor.org_id)
+        .bind(before_at)
+        .bind(&before_id)
+        .bind(&email)
+        .bind(i64::from(count) + 1)
+        .fetch_all(db.pool())
+        .await
+        .map_err(|e| meta.internal("listing keys", &e))?;
+    let results = rows
+        .iter()
+        .take(count as usize)
+        .map(key_from_row)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| meta.internal("reading a key", &e))?;
+    let next_paging_token = (rows.len() > count as usize)
+        .then(|| {
+            results
+                .last()
+                .map(|k| paging::encode(&[&k.created_at.to_string(), &k.id]))
+        })
+        .flatten();
+    Ok(ApiKeyPage {
+        results,
+        next_paging_token,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_rules_and_errors_say_which_failed() {
+        for ok in ["a", "etl-prod", "model-serving-2", &"a".repeat(63)] {
+            assert_eq!(parse_name(ok).unwrap(), ok);
+        }
+        let cases = [
+            ("", "must not be empty"),
+            ("   ", "must not be empty"),
+            (&"a".repeat(64) as &str, "at most 63"),
+            ("ETL", "only lowercase letters, digits and hyphens ('E'"),
+            ("etl_prod", "('_' is not allowed)"),
+            ("etl prod", "(' ' is not allowed)"),
+            ("9lives", "must start with a lowercase letter"),
+            ("-dash", "must start with a lowercase letter"),
+            ("é", "('é' is not allowed)"),
+        ];
+        for (name, why) in cases {
+            let err = parse_name(name).unwrap_err().to_string();
+            assert!(err.starts_with("name: "), "{err}");
+            assert!(err.contains(why), "{name:?}: {err:?} should say {why:?}");
+        }
+    }
+
+    #[test]
+    fn emails_name_the_organization() {
+        assert_eq!(
+            email_for("etl", "org_abc123"),
+            "etl@org-org_abc123.serviceaccount.com"
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! Throughput of an authenticated API call (`GET /api/v1/users/me`, bearer token: format
+//! check, hash, one indexed lookup, user load) against an unauthenticated route of the same
+//! server (`GET /healthz`), run side by side in alternating rounds. Prints requests/second
+//! and the ratio; the goal is a ratio of at least 60 %. Results go to docs/benchmarks.md.
+//!
+//! `cargo bench -p gatehouse-server --bench api_auth` (SQLite; set GATEHOUSE_BENCH_DATABASE_URL
+//! to a postgres:// URL to measure PostgreSQL).
+use app::model::Role;
+use app::server::clock::Clock;
+use app::server::credentials;
+use app::server::tokens::TokenKind;
+use app::server::users::{self, SignInProfile};
+use gatehouse_server::config::Config;
+use gatehouse_server::Application;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+const REQUESTS_PER_ROUND: usize = 20_000;
+const CONCURRENCY: usize = 32;
+const ROUNDS: usize = 3;
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let dir = std::env::temp_dir().join(format!("gatehouse-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let database_url = std::env::var("GATEHOUSE_BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}/bench.db", dir.display()));
+    let env: HashMap<String, String> = HashMap::from([
+        ("GATEHOUSE_PUBLIC_URL".into(), format!("http://{addr}")),
+        ("GATEHOUSE_DATABASE_URL".into(), database_url),
+        ("GATEHOUSE_LOG".into(), "warn".into()),
+    ]);
+    let config = Config::from_sources(None, &|k| env.get(k).cloned()).expect("config");
+    let app = Application::build_on(listener, config, Clock::system())
+        .await
+        .expect("app");
+    let state = app.state().app.clone();
+    tokio::spawn(app.run());
+
+    let now = state.clock.unix();
+    let mut tx = state.db.pool().begin().await.expect("tx");
+    let profile = SignInProfile {
+        email: "bench@example.com".into(),
+        display_name: "Bench".into(),
+        initial_role: Role::Collaborator,
+    };
+    let user = users::upsert_on_sign_in(&mut tx, &state.org.id, &profile, now)
+        .await
+        .expect("user");
+    let actor = app::server::actor::Actor::from_user(&user);
+    let token = credentials::insert_token(
+        &mut tx,
+        &state.org.id,
+        TokenKind::User,
+        &user.id,
+        "bench",
+        &actor,
+        now,
+    )
+    .await
+    .expect("token")
+    .token;
+    tx.commit().await.expect("commit");
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .expect("client");
+    let base = format!("http://{addr}");
+    let health = format!("{base}/healthz");
+    let me = format!("{base}/api/v1/users/me");
+    run(&client, &health, None, 500).await;
+    run(&client, &me, Some(&token), 500).await;
+
+    let (mut open, mut authed) = (Vec::new(), Vec::new());
+    for round in 1..=ROUNDS {
+        let a = run(&client, &health, None, REQUESTS_PER_ROUND).await;
+        let b = run(&client, &me, Some(&token), REQUESTS_PER_ROUND).await;
+        println!("round {round}: /healthz {a:>8.0} req/s   /api/v1/users/me {b:>8.0} req/s   ratio {:>5.1} %", 100.0 * b / a);
+        open.push(a);
+        authed.push(b);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|x, y| x.total_cmp(y));
+        v[v.len() / 2]
+    };
+    let (a, b) = (median(&mut open), median(&mut authed));
+    println!(
+        "median: /healthz {a:.0} req/s, /api/v1/users/me {b:.0} req/s, ratio {:.1} % (goal >= 60 %); \
+         {REQUESTS_PER_ROUND} requests x {ROUNDS} rounds, {CONCURRENCY} concurrent, client and server on one machine",
+        100.0 * b / a
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Sends `n` GETs with `CONCURRENCY` in flight; returns requests per second.
+async fn run(client: &reqwest::Client, url: &str, token: Option<&str>, n: usize) -> f64 {
+    let start = Instant::now();
+    let per_worker = n / CONCURRENCY;
+    let mut workers = Vec::with_capacity(CONCURRENCY);
+    for _ in 0..CONCURRENCY {
+        let client = client.clone();
+        let url = url.to_string();
+        let token = token.map(str::to_string);
+        workers.push(tokio::spawn(async move {
+            for _ in 0..per_worker {
+                let mut request = client.get(&url);
+                if let Some(t) = &token {
+                    request = request.bearer_auth(t);
+                }
+                let response = request.send().await.expect("request");
+                assert!(response.status().is_success(), "{}", response.status());
+                let _ = response.bytes().await;
+            }
+        }));
+    }
+    for w in workers {
+        w.await.expect("worker");
+    }
+    let elapsed = start.elapsed().max(Duration::from_micros(1));
+    (per_worker * CONCURRENCY) as f64 / elapsed.as_secs_f64()
+}

@@ -1,0 +1,583 @@
+//! Service accounts and their keys, over the API and the server functions.
+use crate::helpers::*;
+use crate::on_both_backends;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+on_both_backends!(
+    names_follow_the_rules_and_are_unique,
+    a_key_is_shown_exactly_once_and_acts_as_its_account,
+    revoke_all_and_delete_kill_keys_immediately,
+    a_deleted_name_can_be_reused_as_a_new_identity,
+    an_owner_role_service_account_can_automate,
+    the_keys_view_filters_by_email_and_revokes_one_key,
+    concurrent_key_creation_racing_revoke_all_loses_nothing,
+    every_owner_server_function_refuses_collaborators_and_anonymous_callers,
+);
+
+/// An owner's token, for the API.
+async fn owner(app: &TestApp) -> String {
+    app.member_with_token("ada@example.com").await.1
+}
+
+async fn create_account(app: &TestApp, token: &str, name: &str) -> Value {
+    let response = app
+        .api(
+            Method::POST,
+            "/service_accounts",
+            Some(token),
+            Some(json!({"name": name})),
+        )
+        .await;
+    assert_eq!(response.status(), 201, "create {name}");
+    response.json::<Value>().await.unwrap()["result"].clone()
+}
+
+async fn create_key(app: &TestApp, token: &str, account: &str) -> String {
+    let response = app
+        .api(
+            Method::POST,
+            &format!("/service_accounts/{account}/api_keys"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 201, "key for {account}");
+    response.json::<Value>().await.unwrap()["result"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn status_with(app: &TestApp, token: &str) -> u16 {
+    app.api(Method::GET, "/users/me", Some(token), None)
+        .await
+        .status()
+        .as_u16()
+}
+
+async fn names_follow_the_rules_and_are_unique(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = owner(&app).await;
+    for (name, why) in [
+        ("", "must not be empty"),
+        ("ETL", "only lowercase letters, digits and hyphens"),
+        ("9lives", "must start with a lowercase letter"),
+        (&"a".repeat(64) as &str, "at most 63"),
+        ("etl_prod", "'_' is not allowed"),
+    ] {
+        let response = app
+            .api(
+                Method::POST,
+                "/service_accounts",
+                Some(&token),
+                Some(json!({"name": name})),
+            )
+            .await;
+        assert_eq!(response.status(), 400, "{name:?}");
+        let body: Value = response.json().await.unwrap();
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("name: ") && message.contains(why),
+            "{name:?}: {message}"
+        );
+    }
+    let account = create_account(&app, &token, "etl-prod").await;
+    assert_eq!(
+        account["email"],
+        format!("etl-prod@org-{}.serviceaccount.com", app.state.app.org.id)
+    );
+    assert_eq!(account["role"], "collaborator");
+    assert!(account["id"].as_str().unwrap().starts_with("sa_"));
+    let again = app
+        .api(
+            Method::POST,
+            "/service_accounts",
+            Some(&token),
+            Some(json!({"name": "etl-prod"})),
+        )
+        .await;
+    assert_eq!(again.status(), 409);
+    assert_eq!(app.count("service_accounts").await, 1);
+    let by_name: Value = app
+        .api(
+            Method::GET,
+            "/service_accounts/etl-prod",
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_name["result"]["id"], account["id"]);
+    let listed: Value = app
+        .api(
+            Method::GET,
+            "/service_accounts?email=etl",
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["results"].as_array().unwrap().len(), 1);
+    let members: Value = app
+        .api(
+            Method::GET,
+            "/collaborators?is_service_account=true",
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(members["results"][0]["email"], account["email"]);
+    assert_eq!(members["results"][0]["is_service_account"], true);
+}
+
+async fn a_key_is_shown_exactly_once_and_acts_as_its_account(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = owner(&app).await;
+    create_account(&app, &token, "ci").await;
+    let created = app
+        .api(
+            Method::POST,
+            "/service_accounts/ci/api_keys",
+            Some(&token),
+            Some(json!({"name": "github"})),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    let key = created["result"]["token"].as_str().unwrap().to_string();
+    assert!(key.starts_with("gts_"));
+    assert_eq!(created["result"]["info"]["last_six"], key[key.len() - 6..]);
+
+    // Every other response of this scenario, JSON API and console alike, must not carry it.
+    let mut bodies = Vec::new();
+    for path in [
+        "/service_accounts",
+        "/service_accounts/ci",
+        "/service_accounts/ci/api_keys",
+        "/api_keys",
+        "/api_keys?email=ci@",
+        "/collaborators",
+    ] {
+        bodies.push(
+            app.api(Method::GET, path, Some(&token), None)
+                .await
+                .text()
+                .await
+                .unwrap(),
+        );
+    }
+    let owner_browser = app.without_cookies();
+    owner_browser.sign_in_as("ada@example.com", "/").await;
+    for (endpoint, args) in [
+        ("owner/service_accounts", vec![]),
+        ("owner/service_account_keys", vec![("account", "ci")]),
+        ("owner/api_keys", vec![]),
+        ("owner/audit", vec![]),
+    ] {
+        bodies.push(
+            owner_browser
+                .call_fn(endpoint, &args)
+                .await
+                .text()
+                .await
+                .unwrap(),
+        );
+    }
+    bodies.push(
+        app.api(Method::GET, "/users/me", Some(&key), None)
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    for body in &bodies {
+        assert!(!body.contains(&key), "the key leaked: {body}");
+    }
+    assert!(
+        bodies.iter().any(|b| b.contains(&key[key.len() - 6..])),
+        "the last six identify it"
+    );
+
+    let me: Value = serde_json::from_str(bodies.last().unwrap()).unwrap();
+    assert_eq!(me["result"]["kind"], "service_account");
+    assert_eq!(
+        me["result"]["email"],
+        format!("ci@org-{}.serviceaccount.com", app.state.app.org.id)
+    );
+    assert_eq!(me["result"]["role"], "collaborator");
+    let refused = app
+        .api(Method::GET, "/service_accounts", Some(&key), None)
+        .await;
+    assert_eq!(
+        refused.status(),
+        403,
+        "a collaborator-role account is no owner"
+    );
+}
+
+async fn revoke_all_and_delete_kill_keys_immediately(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = owner(&app).await;
+    create_account(&app, &token, "batch").await;
+    let (a, b) = (
+        create_key(&app, &token, "batch").await,
+        create_key(&app, &token, "batch").await,
+    );
+    assert_eq!(
+        (status_with(&app, &a).await, status_with(&app, &b).await),
+        (200, 200)
+    );
+    let revoked: Value = app
+        .api(
+            Method::POST,
+            "/service_accounts/batch/api_keys/revoke_all",
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(revoked["result"]["revoked"], 2);
+    assert_eq!(
+        (status_with(&app, &a).await, status_with(&app, &b).await),
+        (401, 401)
+    );
+
+    let c = create_key(&app, &token, "batch").await;
+    assert_eq!(status_with(&app, &c).await, 200);
+    assert_eq!(
+        app.api(
+            Method::DELETE,
+            "/service_accounts/batch",
+            Some(&token),
+            None
+        )
+        .await
+        .status(),
+        204
+    );
+    assert_eq!(
+        status_with(&app, &c).await,
+        401,
+        "deleting the account kills its keys"
+    );
+    assert_eq!(
+        app.api(Method::GET, "/service_accounts/batch", Some(&token), None)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.api(
+            Method::DELETE,
+            "/service_accounts/batch",
+            Some(&token),
+            None
+        )
+        .await
+        .status(),
+        404
+    );
+}
+
+async fn a_deleted_name_can_be_reused_as_a_new_identity(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = owner(&app).await;
+    let first = create_account(&app, &token, "reused").await;
+    let old_key = create_key(&app, &token, "reused").await;
+    app.api(
+        Method::DELETE,
+        "/service_accounts/reused",
+        Some(&token),
+        None,
+    )
+    .await;
+    let second = create_account(&app, &token, "reused").await;
+    assert_ne!(first["id"], second["id"]);
+    assert_eq!(first["email"], second["email"]);
+    assert_eq!(status_with(&app, &old_key).await, 401, "old keys stay dead");
+    let keys: Value = app
+        .api(
+            Method::GET,
+            "/service_accounts/reused/api_keys",
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys["results"].as_array().unwrap().len(), 0);
+}
+
+async fn an_owner_role_service_account_can_automate(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = owner(&app).await;
+    let bot = app
+        .api(
+            Method::POST,
+            "/service_accounts",
+            Some(&token),
+            Some(json!({"name": "terraform", "role": "owner"})),
+        )
+        .await;
+    assert_eq!(bot.status(), 201);
+    let bot_key = create_key(&app, &token, "terraform").await;
+    create_account(&app, &bot_key, "made-by-terraform").await;
+    let key = create_key(&app, &bot_key, "made-by-terraform").await;
+    assert_eq!(status_with(&app, &key).await, 200);
+    let audited = app
+        .count("audit_events WHERE action = 'service_account.created' AND actor_kind = 'service_account'")
+        .await;
+    assert_eq!(audited, 1);
+}
+
+async fn the_keys_view_filters_by_email_and_revokes_one_key(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = owner(&app).await;
+    for name in ["etl-a", "etl-b", "serving"] {
+        create_account(&app, &token, name).await;
+        create_key(&app, &token, name).await;
+    }
+    let serving_key = create_key(&app, &token, "serving").await;
+    let all: Value = app
+        .api(Method::GET, "/api_keys", Some(&token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        all["results"].as_array().unwrap().len(),
+        5,
+        "4 account keys and the owner's token"
+    );
+    let etl: Value = app
+        .api(Method::GET, "/api_keys?email=etl-", Some(&token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(etl["results"].as_array().unwrap().len(), 2);
+    let exact_email = format!("serving@org-{}.serviceaccount.com", app.state.app.org.id);
+    let serving: Value = app
+        .api(
+            Method::GET,
+            &format!("/api_keys?email={exact_email}"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let serving = serving["results"].as_array().unwrap();
+    assert_eq!(serving.len(), 2);
+    assert!(serving
+        .iter()
+        .all(|k| k["owner_email"] == exact_email.as_str()));
+    assert_eq!(serving[0]["created_by"], "ada@example.com");
+    // Newest first at one-second resolution: find the key by its last six.
+    let newest = serving
+        .iter()
+        .find(|k| k["last_six"] == serving_key[serving_key.len() - 6..])
+        .expect("the key is listed")["id"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        app.api(
+            Method::DELETE,
+            &format!("/api_keys/{newest}"),
+            Some(&token),
+            None
+        )
+        .await
+        .status(),
+        204
+    );
+    assert_eq!(status_with(&app, &serving_key).await, 401);
+    assert_eq!(
+        app.api(
+            Method::DELETE,
+            &format!("/api_keys/{newest}"),
+            Some(&token),
+            None
+        )
+        .await
+        .status(),
+        404
+    );
+    // Paging walks every key exactly once.
+    let mut seen = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let path = match &next {
+            Some(t) => format!("/api_keys?count=2&paging_token={t}"),
+            None => "/api_keys?count=2".to_string(),
+        };
+        let page: Value = app
+            .api(Method::GET, &path, Some(&token), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        seen.extend(
+            page["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["id"].as_str().unwrap().to_string()),
+        );
+        match page["metadata"]["next_paging_token"].as_str() {
+            Some(t) => next = Some(t.to_string()),
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((seen.len(), unique.len()), (4, 4));
+}
+
+async fn concurrent_key_creation_racing_revoke_all_loses_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = owner(&app).await;
+    create_account(&app, &token, "racy").await;
+    let mut creations = Vec::new();
+    for _ in 0..50 {
+        let app_base = app.base.clone();
+        let token = token.clone();
+        creations.push(tokio::spawn(async move {
+            let response = client()
+                .post(format!("{app_base}/api/v1/service_accounts/racy/api_keys"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 201);
+            let body: Value = response.json().await.unwrap();
+            (
+                std::time::Instant::now(),
+                body["result"]["token"].as_str().unwrap().to_string(),
+            )
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let revoke_started = std::time::Instant::now();
+    let revoked = app
+        .api(
+            Method::POST,
+            "/service_accounts/racy/api_keys/revoke_all",
+            Some(&token),
+            None,
+        )
+        .await;
+    let revoke_returned = std::time::Instant::now();
+    assert_eq!(revoked.status(), 200);
+    let mut results = Vec::new();
+    for c in creations {
+        results.push(c.await.unwrap());
+    }
+    let (mut dead, mut alive) = (0, 0);
+    for (returned_at, key) in &results {
+        let status = status_with(&app, key).await;
+        if *returned_at < revoke_started {
+            assert_eq!(
+                status, 401,
+                "a key created before revoke-all started survived"
+            );
+        }
+        if status == 401 {
+            dead += 1;
+        } else {
+            alive += 1;
+        }
+        assert!(status == 200 || status == 401);
+    }
+    // Every key still alive was created after the revoke-all took its lock, so it is listed.
+    let listed: Value = app
+        .api(
+            Method::GET,
+            "/service_accounts/racy/api_keys",
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["results"].as_array().unwrap().len(),
+        alive,
+        "no key lost"
+    );
+    assert_eq!(dead + alive, 50);
+    let _ = revoke_returned;
+}
+
+/// Walks the server-function registry: every function under `/fn/owner/` must refuse a
+/// collaborator (403) and an anonymous caller (401); every other one but the sign-in page's
+/// must refuse an anonymous caller. A function added later is covered without editing this.
+async fn every_owner_server_function_refuses_collaborators_and_anonymous_callers(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = owner(&app).await;
+    create_account(&app, &token, "target").await;
+    let ada = app.user_id("ada@example.com").await;
+    let collab = app.without_cookies();
+    collab.sign_in_as("grace@example.com", "/").await;
+    let before = (
+        app.count("service_accounts").await,
+        app.count("api_tokens WHERE revoked_at IS NULL").await,
+        app.count("users").await,
+    );
+    // A superset of every argument name, so argument decoding never fails before the guard.
+    let args = [
+        ("user_id", ada.as_str()),
+        ("role", "owner"),
+        ("name", "made-by-collaborator"),
+        ("account", "target"),
+        ("key_id", "tok_00000000000000000000000000000000"),
+        ("email", ""),
+    ];
+    let mut owner_only = 0;
+    let paths: Vec<(String, String)> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, method)| (path.to_string(), method.to_string()))
+        .collect();
+    assert!(
+        paths.iter().any(|(p, _)| p == "/fn/me"),
+        "the registry is visible: {paths:?}"
+    );
+    for (path, method) in &paths {
+        assert_eq!(method, "POST", "{path}");
+        let endpoint = path.trim_start_matches("/fn/");
+        let anonymous = app.without_cookies().call_fn(endpoint, &args).await;
+        if endpoint == "sign_in_info" {
+            assert_eq!(anonymous.status(), 200);
+            continue;
+        }
+        assert_eq!(anonymous.status(), 401, "{path} anonymous");
+        if endpoint.starts_with("owner/") {
+            owner_only += 1;
+            let refused = collab.call_fn(endpoint, &args).await;
+            assert_eq!(refused.status(), 403, "{path} as collaborator");
+        }
+    }
+    assert!(
+        owner_only >= 12,
+        "owner-only server functions found: {owner_only}"
+    );
+    let after = (
+        app.count("service_accounts").await,
+        app.count("api_tokens WHERE revoked_at IS NULL").await,
+        app.count("users").await,
+    );
+    assert_eq!(before, after, "no refused call changed anything");
+}
