@@ -9,7 +9,7 @@ pub fn encode(parts: &[&str]) -> String {
 }
 
 pub fn decode(token: &str, expected_parts: usize) -> Option<Vec<String>> {
-    if token.len() % 2 != 0 || token.len() > 2048 {
+    if !token.len().is_multiple_of(2) || token.len() > 2048 {
         return None;
     }
     let bytes = (0..token.len())
