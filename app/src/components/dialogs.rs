@@ -53,7 +53,7 @@ pub fn NewTokenDialog(
                 <h2 id="token-title">{heading}</h2>
                 <p>
                     "Copy it now: this is the only time it is shown. Gatehouse keeps only a hash; "
-                    "afterwards the token is identified by its last six characters, "
+                    "afterwards it is identified by its last six characters — record them: "
                     <code>"…"{token.info.last_six.clone()}</code>"."
                 </p>
                 <div class="secret-row">

@@ -56,7 +56,7 @@ fn Header(me: Me) -> impl IntoView {
     view! {
         <header class="topbar">
             <div class="brand">
-                <span class="logo" aria-hidden="true">"⛩"</span>
+                <svg class="logo" viewBox="0 0 32 32" aria-hidden="true"><rect width="32" height="32" rx="7" fill="currentColor"/><path d="M7 10h18M10 10v15M22 10v15M7 14.5h18" stroke="var(--panel)" stroke-width="2.6" stroke-linecap="round"/></svg>
                 <span class="product">"Gatehouse"</span>
                 <span class="org" title=format!("Organization id {}", me.org_id)>
                     <span class="org-name" data-testid="org-name">{me.org_name.clone()}</span>
