@@ -45,6 +45,51 @@ pub struct Me {
     pub org_name: String,
 }
 
+/// Who a bearer token belongs to (`GET /api/v1/users/me`).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub id: String,
+    pub email: String,
+    /// `user` or `service_account`.
+    pub kind: String,
+    pub role: Role,
+    pub organization_id: String,
+    pub organization_name: String,
+}
+
+/// `{"result": …}`: the envelope of every single-object API response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiResult<T> {
+    pub result: T,
+}
+
+/// `{"results": […], "metadata": {"next_paging_token": …}}`: the envelope of API lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiList<T> {
+    pub results: Vec<T>,
+    #[serde(default)]
+    pub metadata: ApiListMetadata,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiListMetadata {
+    pub next_paging_token: Option<String>,
+}
+
+/// `{"error": {"code", "message", "request_id"}}`: every API error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    pub error: ApiErrorDetail,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiErrorDetail {
+    pub code: String,
+    pub message: String,
+    pub request_id: String,
+}
+
 /// What the sign-in page needs to know before anyone is signed in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInInfo {

@@ -3,7 +3,7 @@
 use super::{query_problem, ApiError, ApiJson, Caller, ErrorResponse, Owner};
 use crate::routes::ServerState;
 use app::error::AppError;
-use app::model::{Member, NewToken, Role};
+use app::model::{Identity, Member, NewToken, Role};
 use app::server::{credentials, members, users};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -11,17 +11,6 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-
-#[derive(Serialize, ToSchema)]
-pub struct Identity {
-    pub id: String,
-    pub email: String,
-    /// `user` or `service_account`.
-    pub kind: String,
-    pub role: Role,
-    pub organization_id: String,
-    pub organization_name: String,
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct IdentityResponse {

@@ -1,0 +1,547 @@
+//! `gatehouse`: the command-line client for a Gatehouse console's HTTP API.
+//!
+//! Exit codes: 0 success, 1 a refused or failed request, 2 a usage error.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+mod client;
+mod credentials;
+
+use app::model::{ApiKeyInfo, Identity, Member, NewToken, Role, ServiceAccountInfo};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use client::{encode, Api, Failure};
+use credentials::{CredentialsFile, TokenSource, DEFAULT_HOST};
+use serde_json::json;
+use std::io::{IsTerminal, Read, Write};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Manage a Gatehouse organization from the command line"
+)]
+struct Cli {
+    /// Console URL (else GATEHOUSE_HOST, else the credentials file, else http://127.0.0.1:3000).
+    #[arg(long, global = true, env = "GATEHOUSE_HOST")]
+    host: Option<String>,
+    /// API token (else GATEHOUSE_CLI_TOKEN, else the credentials file).
+    #[arg(
+        long,
+        global = true,
+        env = "GATEHOUSE_CLI_TOKEN",
+        hide_env_values = true
+    )]
+    token: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Output::Table)]
+    output: Output,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Store a token (asked for, or read from stdin) after checking it with the server.
+    Login,
+    /// Remove the stored credentials.
+    Logout,
+    /// Show who the token belongs to.
+    Whoami,
+    /// Service accounts (owners).
+    #[command(subcommand, name = "service-account")]
+    ServiceAccount(ServiceAccountCommand),
+    /// API keys of the organization (owners).
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+    /// Your own credentials.
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
+    /// Members of the organization.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum ServiceAccountCommand {
+    /// Create a service account.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value_t = RoleArg::Collaborator)]
+        role: RoleArg,
+    },
+    /// List service accounts (follows paging).
+    List {
+        /// Email prefix.
+        #[arg(long)]
+        email: Option<String>,
+        /// Stop after this many.
+        #[arg(long)]
+        max_items: Option<usize>,
+    },
+    /// Delete a service account and revoke all its keys.
+    Delete {
+        #[arg(long)]
+        name: String,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Create an API key; it is printed once.
+    CreateApiKey(NameArg),
+    /// Revoke every key of a service account.
+    RevokeAllApiKeys(NameArg),
+}
+
+#[derive(Args)]
+struct NameArg {
+    #[arg(long)]
+    name: String,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Collaborator,
+    Owner,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Collaborator => Role::Collaborator,
+            RoleArg::Owner => Role::Owner,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// List active keys, newest first.
+    List {
+        /// Service-account email, exact or prefix.
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Revoke one key.
+    Revoke { key_id: String },
+}
+
+#[derive(Subcommand)]
+enum CredentialsCommand {
+    /// Revoke all of your tokens and get one new token (stored if yours came from the file).
+    Rotate,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// List the organization's members.
+    List,
+    /// Rotate another member's key and print the new one for hand-over (owners).
+    RotateKey {
+        #[arg(long)]
+        user_id: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Exit::Refused(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+        Err(Exit::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+enum Exit {
+    Refused(String),
+    Usage(String),
+}
+
+impl From<Failure> for Exit {
+    fn from(f: Failure) -> Exit {
+        match f {
+            Failure::Refused(m) => Exit::Refused(m),
+        }
+    }
+}
+
+struct Context {
+    host: String,
+    token: Option<(String, TokenSource)>,
+    file: Option<CredentialsFile>,
+    output: Output,
+}
+
+impl Context {
+    fn api(&self) -> Result<Api, Exit> {
+        Ok(Api::new(
+            &self.host,
+            self.token.as_ref().map(|(t, _)| t.clone()),
+        )?)
+    }
+
+    fn print<T: serde::Serialize>(&self, value: &T, table: impl FnOnce()) -> Result<(), Exit> {
+        match self.output {
+            Output::Json => {
+                let text = serde_json::to_string_pretty(value)
+                    .map_err(|e| Exit::Refused(e.to_string()))?;
+                println!("{text}");
+            }
+            Output::Table => table(),
+        }
+        Ok(())
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Exit> {
+    let file = credentials::read().map_err(Exit::Refused)?;
+    let host = cli
+        .host
+        .clone()
+        .or_else(|| file.as_ref().and_then(|f| f.host.clone()))
+        .unwrap_or_else(|| DEFAULT_HOST.to_string());
+    let token = match (&cli.token, file.as_ref().and_then(|f| f.token.clone())) {
+        (Some(t), _)
+            if std::env::var("GATEHOUSE_CLI_TOKEN").ok().as_deref() == Some(t.as_str()) =>
+        {
+            Some((t.clone(), TokenSource::Environment))
+        }
+        (Some(t), _) => Some((t.clone(), TokenSource::Flag)),
+        (None, Some(t)) => Some((t, TokenSource::File)),
+        (None, None) => None,
+    };
+    let ctx = Context {
+        host,
+        token,
+        file,
+        output: cli.output,
+    };
+    match cli.command {
+        Command::Login => login(&ctx),
+        Command::Logout => {
+            match credentials::remove().map_err(Exit::Refused)? {
+                Some(path) => eprintln!("Removed {}.", path.display()),
+                None => eprintln!("No stored credentials."),
+            }
+            Ok(())
+        }
+        Command::Whoami => {
+            let me: Identity = ctx.api()?.get("/users/me")?;
+            ctx.print(&me, || {
+                println!("{} ({}, {})", me.email, me.kind.replace('_', " "), me.role);
+                println!(
+                    "organization {} ({})",
+                    me.organization_name, me.organization_id
+                );
+            })
+        }
+        Command::ServiceAccount(c) => service_account(&ctx, c),
+        Command::ApiKey(c) => api_key(&ctx, c),
+        Command::Credentials(CredentialsCommand::Rotate) => rotate_own(&ctx),
+        Command::User(c) => user(&ctx, c),
+    }
+}
+
+fn login(ctx: &Context) -> Result<(), Exit> {
+    let token = if std::io::stdin().is_terminal() {
+        eprintln!("Create a token on the Credentials page of {}.", ctx.host);
+        rpassword::prompt_password("Paste your token: ")
+            .map_err(|e| Exit::Refused(e.to_string()))?
+    } else {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Exit::Refused(e.to_string()))?;
+        text
+    };
+    let token = token.trim().to_string();
+    if token.is_empty() {
+        return Err(Exit::Usage("no token given".into()));
+    }
+    let me: Identity = Api::new(&ctx.host, Some(token.clone()))?.get("/users/me")?;
+    let path = credentials::write(&CredentialsFile {
+        host: Some(ctx.host.clone()),
+        token: Some(token),
+    })
+    .map_err(Exit::Refused)?;
+    eprintln!(
+        "Logged in to {} as {} ({}). Saved to {}.",
+        ctx.host,
+        me.email,
+        me.role,
+        path.display()
+    );
+    Ok(())
+}
+
+fn rotate_own(ctx: &Context) -> Result<(), Exit> {
+    let new: NewToken = ctx.api()?.post("/users/me/rotate_key", None)?;
+    let stored = match &ctx.token {
+        Some((_, TokenSource::File)) => {
+            let mut file = ctx.file.clone().unwrap_or_default();
+            file.token = Some(new.token.clone());
+            Some(credentials::write(&file).map_err(Exit::Refused)?)
+        }
+        _ => None,
+    };
+    ctx.print(&new, || match &stored {
+        Some(path) => println!(
+            "All your previous tokens are revoked. The new token (…{}) is stored in {}.",
+            new.info.last_six,
+            path.display()
+        ),
+        None => {
+            println!("All your previous tokens are revoked. Your new token (shown once):");
+            println!("{}", new.token);
+            println!("export GATEHOUSE_CLI_TOKEN={}", new.token);
+        }
+    })
+}
+
+fn service_account(ctx: &Context, command: ServiceAccountCommand) -> Result<(), Exit> {
+    let api = ctx.api()?;
+    match command {
+        ServiceAccountCommand::Create { name, role } => {
+            let role: Role = role.into();
+            let account: ServiceAccountInfo = api.post(
+                "/service_accounts",
+                Some(json!({"name": name, "role": role})),
+            )?;
+            ctx.print(&account, || {
+                println!(
+                    "Created service account {} ({}) with role {}.",
+                    account.name, account.email, account.role
+                )
+            })
+        }
+        ServiceAccountCommand::List { email, max_items } => {
+            let mut all: Vec<ServiceAccountInfo> = Vec::new();
+            let mut paging: Option<String> = None;
+            loop {
+                let mut path = "/service_accounts?count=200".to_string();
+                if let Some(e) = &email {
+                    path.push_str(&format!("&email={}", encode(e)));
+                }
+                if let Some(p) = &paging {
+                    path.push_str(&format!("&paging_token={}", encode(p)));
+                }
+                let page = api.list::<ServiceAccountInfo>(&path)?;
+                all.extend(page.results);
+                if max_items.is_some_and(|m| all.len() >= m) {
+                    all.truncate(max_items.unwrap_or(usize::MAX));
+                    break;
+                }
+                match page.metadata.next_paging_token {
+                    Some(p) => paging = Some(p),
+                    None => break,
+                }
+            }
+            ctx.print(&all, || {
+                table(
+                    &["NAME", "EMAIL", "ROLE", "ACTIVE KEYS"],
+                    all.iter()
+                        .map(|a| {
+                            vec![
+                                a.name.clone(),
+                                a.email.clone(),
+                                a.role.to_string(),
+                                a.active_keys.to_string(),
+                            ]
+                        })
+                        .collect(),
+                    "No service accounts.",
+                )
+            })
+        }
+        ServiceAccountCommand::Delete { name, yes } => {
+            if !yes {
+                if !std::io::stdin().is_terminal() {
+                    return Err(Exit::Usage(format!(
+                        "refusing to delete {name} without confirmation: pass --yes when not on a terminal"
+                    )));
+                }
+                eprint!("Delete service account {name} and revoke all its keys? [y/N] ");
+                let _ = std::io::stderr().flush();
+                let mut answer = String::new();
+                std::io::stdin()
+                    .read_line(&mut answer)
+                    .map_err(|e| Exit::Refused(e.to_string()))?;
+                if !matches!(answer.trim(), "y" | "Y" | "yes") {
+                    eprintln!("Nothing deleted.");
+                    return Ok(());
+                }
+            }
+            api.delete(&format!("/service_accounts/{}", encode(&name)))?;
+            ctx.print(&json!({"deleted": name}), || {
+                println!("Deleted service account {name}; its keys are revoked.")
+            })
+        }
+        ServiceAccountCommand::CreateApiKey(NameArg { name }) => {
+            let key: NewToken = api.post(
+                &format!("/service_accounts/{}/api_keys", encode(&name)),
+                None,
+            )?;
+            ctx.print(&key, || {
+                println!(
+                    "API key for {name} (shown once; record its last six characters, …{}):",
+                    key.info.last_six
+                );
+                println!("{}", key.token);
+                println!("export GATEHOUSE_CLI_TOKEN={}", key.token);
+            })
+        }
+        ServiceAccountCommand::RevokeAllApiKeys(NameArg { name }) => {
+            #[derive(serde::Deserialize, serde::Serialize)]
+            struct Revoked {
+                revoked: u64,
+            }
+            let done: Revoked = api.post(
+                &format!("/service_accounts/{}/api_keys/revoke_all", encode(&name)),
+                None,
+            )?;
+            ctx.print(&done, || {
+                println!("Revoked {} keys of {name}.", done.revoked)
+            })
+        }
+    }
+}
+
+fn api_key(ctx: &Context, command: ApiKeyCommand) -> Result<(), Exit> {
+    let api = ctx.api()?;
+    match command {
+        ApiKeyCommand::List { email } => {
+            let mut all: Vec<ApiKeyInfo> = Vec::new();
+            let mut paging: Option<String> = None;
+            loop {
+                let mut path = "/api_keys?count=200".to_string();
+                if let Some(e) = &email {
+                    path.push_str(&format!("&email={}", encode(e)));
+                }
+                if let Some(p) = &paging {
+                    path.push_str(&format!("&paging_token={}", encode(p)));
+                }
+                let page = api.list::<ApiKeyInfo>(&path)?;
+                all.extend(page.results);
+                match page.metadata.next_paging_token {
+                    Some(p) => paging = Some(p),
+                    None => break,
+                }
+            }
+            ctx.print(&all, || {
+                table(
+                    &["KEY ID", "OWNER", "KEY", "NAME", "CREATED BY"],
+                    all.iter()
+                        .map(|k| {
+                            vec![
+                                k.id.clone(),
+                                k.owner_email.clone().unwrap_or_default(),
+                                format!("…{}", k.last_six),
+                                k.name.clone(),
+                                k.created_by.clone().unwrap_or_default(),
+                            ]
+                        })
+                        .collect(),
+                    "No active keys.",
+                )
+            })
+        }
+        ApiKeyCommand::Revoke { key_id } => {
+            api.delete(&format!("/api_keys/{}", encode(&key_id)))?;
+            ctx.print(&json!({"revoked": key_id}), || {
+                println!("Revoked key {key_id}.")
+            })
+        }
+    }
+}
+
+fn user(ctx: &Context, command: UserCommand) -> Result<(), Exit> {
+    let api = ctx.api()?;
+    match command {
+        UserCommand::List => {
+            let mut all: Vec<Member> = Vec::new();
+            let mut paging: Option<String> = None;
+            loop {
+                let mut path = "/collaborators?count=200".to_string();
+                if let Some(p) = &paging {
+                    path.push_str(&format!("&paging_token={}", encode(p)));
+                }
+                let page = api.list::<Member>(&path)?;
+                all.extend(page.results);
+                match page.metadata.next_paging_token {
+                    Some(p) => paging = Some(p),
+                    None => break,
+                }
+            }
+            ctx.print(&all, || {
+                table(
+                    &["ID", "EMAIL", "NAME", "ROLE", "KIND"],
+                    all.iter()
+                        .map(|m| {
+                            vec![
+                                m.id.clone(),
+                                m.email.clone(),
+                                m.name.clone(),
+                                m.role.to_string(),
+                                if m.is_service_account {
+                                    "service account"
+                                } else {
+                                    "person"
+                                }
+                                .to_string(),
+                            ]
+                        })
+                        .collect(),
+                    "No members.",
+                )
+            })
+        }
+        UserCommand::RotateKey { user_id } => {
+            let new: NewToken =
+                api.post(&format!("/users/{}/rotate_key", encode(&user_id)), None)?;
+            ctx.print(&new, || {
+                println!(
+                    "All tokens of {user_id} are revoked. New token for hand-over (shown once):"
+                );
+                println!("{}", new.token);
+            })
+        }
+    }
+}
+
+/// Prints aligned columns, or `empty` when there are no rows.
+fn table(headers: &[&str], rows: Vec<Vec<String>>, empty: &str) {
+    if rows.is_empty() {
+        println!("{empty}");
+        return;
+    }
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
+            .collect();
+        println!("{}", parts.join("  ").trim_end());
+    };
+    line(headers.iter().map(|h| h.to_string()).collect());
+    for row in rows {
+        line(row);
+    }
+}

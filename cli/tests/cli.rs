@@ -1,0 +1,458 @@
+//! Runs the built `gatehouse` binary against the real server (port 0, fresh SQLite), with
+//! owner and collaborator tokens created through the service layer.
+use app::model::Role;
+use app::server::actor::Actor;
+use app::server::clock::Clock;
+use app::server::credentials;
+use app::server::tokens::TokenKind;
+use app::server::users::{self, SignInProfile};
+use gatehouse_server::config::Config;
+use gatehouse_server::Application;
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+struct Server {
+    base: String,
+    dir: PathBuf,
+    owner_token: String,
+    collaborator_token: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn server() -> Server {
+    let dir = std::env::temp_dir().join(format!("gatehouse-cli-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let env: HashMap<String, String> = HashMap::from([
+        ("GATEHOUSE_PUBLIC_URL".into(), base.clone()),
+        (
+            "GATEHOUSE_DATABASE_URL".into(),
+            format!("sqlite://{}/db.sqlite", dir.display()),
+        ),
+    ]);
+    let config = Config::from_sources(None, &|k| env.get(k).cloned()).unwrap();
+    let app = Application::build_on(listener, config, Clock::system())
+        .await
+        .unwrap();
+    let state = app.state().app.clone();
+    tokio::spawn(app.run());
+    let mut tokens = Vec::new();
+    for (email, role) in [
+        ("owner@example.com", Role::Owner),
+        ("collab@example.com", Role::Collaborator),
+    ] {
+        let mut tx = state.db.begin_write().await.unwrap();
+        let profile = SignInProfile {
+            email: email.into(),
+            display_name: email.into(),
+            initial_role: role,
+        };
+        let user = users::upsert_on_sign_in(&mut tx, &state.org.id, &profile, state.clock.unix())
+            .await
+            .unwrap();
+        let actor = Actor::from_user(&user);
+        let new = credentials::insert_token(
+            &mut tx,
+            &state.org.id,
+            TokenKind::User,
+            &user.id,
+            "cli test",
+            &actor,
+            state.clock.unix(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        tokens.push(new.token);
+    }
+    Server {
+        base,
+        dir,
+        collaborator_token: tokens.pop().unwrap(),
+        owner_token: tokens.pop().unwrap(),
+    }
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{}-{:?}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
+impl Server {
+    fn credentials_file(&self) -> PathBuf {
+        self.dir
+            .join("home")
+            .join(".gatehouse")
+            .join("credentials.json")
+    }
+
+    /// Runs `gatehouse` with a clean environment: only what the test passes.
+    fn run(&self, token: Option<&str>, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+        command
+            .args(args)
+            .env_clear()
+            .env("HOME", self.dir.join("home"))
+            .env("GATEHOUSE_HOST", &self.base)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(t) = token {
+            command.env("GATEHOUSE_CLI_TOKEN", t);
+        }
+        let mut child = command.spawn().unwrap();
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        } else {
+            drop(child.stdin.take());
+        }
+        child.wait_with_output().unwrap()
+    }
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoami_login_and_logout() {
+    let s = server().await;
+    let whoami = s.run(Some(&s.owner_token), &["whoami"], None);
+    assert_eq!(code(&whoami), 0, "{:?}", text(&whoami));
+    assert!(text(&whoami).0.contains("owner@example.com"));
+    let json = s.run(Some(&s.owner_token), &["whoami", "--output", "json"], None);
+    let me: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(me["role"], "owner");
+
+    // No token anywhere: a clear refusal.
+    let none = s.run(None, &["whoami"], None);
+    assert_eq!(code(&none), 1);
+    assert!(
+        text(&none).1.contains("gatehouse login"),
+        "{:?}",
+        text(&none)
+    );
+
+    // A bad token is not stored.
+    let bad = s.run(None, &["login"], Some("gtu_not-a-token\n"));
+    assert_eq!(code(&bad), 1);
+    assert!(!s.credentials_file().exists());
+
+    let login = s.run(
+        None,
+        &["login"],
+        Some(&format!("{}\n", s.collaborator_token)),
+    );
+    assert_eq!(code(&login), 0, "{:?}", text(&login));
+    assert!(
+        !text(&login).0.contains(&s.collaborator_token)
+            && !text(&login).1.contains(&s.collaborator_token)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(s.credentials_file())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "credentials file mode {mode:o}");
+    }
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.credentials_file()).unwrap()).unwrap();
+    assert_eq!(stored["token"], s.collaborator_token.as_str());
+    let from_file = s.run(None, &["whoami"], None);
+    assert!(
+        text(&from_file).0.contains("collab@example.com"),
+        "{:?}",
+        text(&from_file)
+    );
+
+    assert_eq!(code(&s.run(None, &["logout"], None)), 0);
+    assert!(!s.credentials_file().exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_accounts_and_keys_from_the_command_line() {
+    let s = server().await;
+    let owner = Some(s.owner_token.as_str());
+    let created = s.run(
+        owner,
+        &["service-account", "create", "--name", "etl-prod"],
+        None,
+    );
+    assert_eq!(code(&created), 0, "{:?}", text(&created));
+    assert!(text(&created).0.contains("etl-prod@org-"));
+
+    let bad = s.run(
+        owner,
+        &["service-account", "create", "--name", "Bad_Name"],
+        None,
+    );
+    assert_eq!(code(&bad), 1);
+    assert!(
+        text(&bad)
+            .1
+            .contains("only lowercase letters, digits and hyphens"),
+        "{:?}",
+        text(&bad)
+    );
+
+    let usage = s.run(owner, &["service-account", "create"], None);
+    assert_eq!(code(&usage), 2, "missing --name is a usage error");
+
+    for n in 0..3 {
+        s.run(
+            owner,
+            &["service-account", "create", "--name", &format!("batch-{n}")],
+            None,
+        );
+    }
+    let listed = s.run(owner, &["service-account", "list"], None);
+    let (table, _) = text(&listed);
+    assert!(
+        table.starts_with("NAME") && table.contains("etl-prod") && table.contains("batch-2"),
+        "{table}"
+    );
+    let limited = s.run(
+        owner,
+        &[
+            "service-account",
+            "list",
+            "--max-items",
+            "2",
+            "--output",
+            "json",
+        ],
+        None,
+    );
+    let limited: Vec<serde_json::Value> = serde_json::from_slice(&limited.stdout).unwrap();
+    assert_eq!(limited.len(), 2);
+    let by_email = s.run(
+        owner,
+        &["service-account", "list", "--email", "batch-", "-o", "json"],
+        None,
+    );
+    assert_eq!(
+        serde_json::from_slice::<Vec<serde_json::Value>>(&by_email.stdout)
+            .unwrap()
+            .len(),
+        3
+    );
+
+    let key = s.run(
+        owner,
+        &[
+            "service-account",
+            "create-api-key",
+            "--name",
+            "etl-prod",
+            "--output",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(code(&key), 0, "{:?}", text(&key));
+    let key: serde_json::Value = serde_json::from_slice(&key.stdout).unwrap();
+    let key = key["token"].as_str().unwrap().to_string();
+    assert!(key.starts_with("gts_"));
+
+    let as_account = s.run(Some(&key), &["whoami", "-o", "json"], None);
+    let me: serde_json::Value = serde_json::from_slice(&as_account.stdout).unwrap();
+    assert_eq!(me["kind"], "service_account");
+
+    let keys = s.run(owner, &["api-key", "list", "--email", "etl-prod@"], None);
+    let (keys_table, _) = text(&keys);
+    assert!(
+        keys_table.contains(&format!("…{}", &key[key.len() - 6..])),
+        "{keys_table}"
+    );
+    assert!(!keys_table.contains(&key), "a listing never prints a key");
+
+    let revoked = s.run(
+        owner,
+        &[
+            "service-account",
+            "revoke-all-api-keys",
+            "--name",
+            "etl-prod",
+        ],
+        None,
+    );
+    assert!(
+        text(&revoked).0.contains("Revoked 1 keys"),
+        "{:?}",
+        text(&revoked)
+    );
+    let dead = s.run(Some(&key), &["whoami"], None);
+    assert_eq!(code(&dead), 1);
+    assert!(text(&dead).1.contains("revoked"), "{:?}", text(&dead));
+
+    let second = s.run(
+        owner,
+        &[
+            "service-account",
+            "create-api-key",
+            "--name",
+            "etl-prod",
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    let second: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
+    let second_key = second["token"].as_str().unwrap().to_string();
+    let key_id = second["info"]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        code(&s.run(owner, &["api-key", "revoke", &key_id], None)),
+        0
+    );
+    assert_eq!(code(&s.run(Some(&second_key), &["whoami"], None)), 1);
+
+    let unconfirmed = s.run(
+        owner,
+        &["service-account", "delete", "--name", "etl-prod"],
+        None,
+    );
+    assert_eq!(
+        code(&unconfirmed),
+        2,
+        "no confirmation off a terminal without --yes"
+    );
+    let deleted = s.run(
+        owner,
+        &["service-account", "delete", "--name", "etl-prod", "--yes"],
+        None,
+    );
+    assert_eq!(code(&deleted), 0, "{:?}", text(&deleted));
+    let gone = s.run(
+        owner,
+        &["service-account", "list", "--email", "etl", "-o", "json"],
+        None,
+    );
+    assert_eq!(
+        serde_json::from_slice::<Vec<serde_json::Value>>(&gone.stdout)
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_say_what_is_wrong() {
+    let s = server().await;
+    let collab = s.run(
+        Some(&s.collaborator_token),
+        &["service-account", "create", "--name", "sneaky"],
+        None,
+    );
+    assert_eq!(code(&collab), 1);
+    assert!(
+        text(&collab).1.contains("owner role"),
+        "{:?}",
+        text(&collab)
+    );
+
+    let unreachable = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args([
+            "whoami",
+            "--host",
+            "http://127.0.0.1:9",
+            "--token",
+            &s.owner_token,
+        ])
+        .env_clear()
+        .env("HOME", s.dir.join("home"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&unreachable), 1);
+    let (_, err) = text(&unreachable);
+    assert!(err.contains("cannot reach http://127.0.0.1:9"), "{err}");
+    assert!(!err.contains(&s.owner_token), "never print a token");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotating_credentials_updates_the_file_they_came_from() {
+    let s = server().await;
+    s.run(None, &["login"], Some(&s.collaborator_token));
+    let rotated = s.run(None, &["credentials", "rotate"], None);
+    assert_eq!(code(&rotated), 0, "{:?}", text(&rotated));
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.credentials_file()).unwrap()).unwrap();
+    let new = stored["token"].as_str().unwrap();
+    assert_ne!(new, s.collaborator_token);
+    assert!(!text(&rotated).0.contains(new), "stored, not printed");
+    assert_eq!(
+        code(&s.run(Some(&s.collaborator_token), &["whoami"], None)),
+        1,
+        "old token dead"
+    );
+    assert_eq!(
+        code(&s.run(None, &["whoami"], None)),
+        0,
+        "the file's new token works"
+    );
+
+    // From the environment, the new token is printed (there is nowhere to store it).
+    let env_rotated = s.run(Some(&s.owner_token), &["credentials", "rotate"], None);
+    assert!(text(&env_rotated)
+        .0
+        .contains("export GATEHOUSE_CLI_TOKEN=gtu_"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owners_list_members_and_rotate_their_keys() {
+    let s = server().await;
+    let list = s.run(Some(&s.owner_token), &["user", "list", "-o", "json"], None);
+    let members: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(members.len(), 2);
+    let collab_id = members
+        .iter()
+        .find(|m| m["email"] == "collab@example.com")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let refused = s.run(
+        Some(&s.collaborator_token),
+        &["user", "rotate-key", "--user-id", &collab_id],
+        None,
+    );
+    assert_eq!(code(&refused), 1);
+    let rotated = s.run(
+        Some(&s.owner_token),
+        &["user", "rotate-key", "--user-id", &collab_id],
+        None,
+    );
+    assert_eq!(code(&rotated), 0, "{:?}", text(&rotated));
+    assert_eq!(
+        code(&s.run(Some(&s.collaborator_token), &["whoami"], None)),
+        1
+    );
+}
