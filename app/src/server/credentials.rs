@@ -1,13 +1,13 @@
 //! API tokens: issuing, listing, revoking and authenticating. Personal CLI tokens now;
 //! service-account keys use the same functions with another [`TokenKind`].
-use super::actor::{Actor, RequestMeta};
+use super::actor::{Actor, ActorKind, RequestMeta};
 use super::audit::{self, Target};
 use super::clock::Clock;
 use super::db::Db;
 use super::tokens::{self, SecretToken, TokenKind};
-use super::users::{self, User};
+use super::users::User;
 use crate::error::AppError;
-use crate::model::{NewToken, TokenInfo};
+use crate::model::{NewToken, Role, TokenInfo};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
 
@@ -234,9 +234,15 @@ pub async fn authenticate(
     let Some(parsed) = tokens::parse(raw) else {
         return Ok(Err(BearerRefusal::Malformed));
     };
+    // One round trip: the token and whoever owns it.
     let row = sqlx::query(
-        "SELECT id, owner_kind, owner_id, last_six, last_used_at FROM api_tokens \
-         WHERE token_hash = $1 AND revoked_at IS NULL",
+        "SELECT t.id, t.owner_kind, t.owner_id, t.last_six, t.last_used_at, \
+           COALESCE(u.email, sa.email) AS owner_email, COALESCE(u.role, sa.role) AS owner_role, \
+           COALESCE(u.org_id, sa.org_id) AS owner_org \
+         FROM api_tokens t \
+         LEFT JOIN users u ON t.owner_kind = 'user' AND u.id = t.owner_id \
+         LEFT JOIN service_accounts sa ON t.owner_kind = 'service_account' AND sa.id = t.owner_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
     )
     .bind(parsed.hash())
     .fetch_optional(db.pool())
@@ -246,26 +252,27 @@ pub async fn authenticate(
     };
     let token_id: String = row.try_get("id")?;
     let owner_kind: String = row.try_get("owner_kind")?;
-    let owner_id: String = row.try_get("owner_id")?;
-    let last_six: String = row.try_get("last_six")?;
     let last_used_at: Option<i64> = row.try_get("last_used_at")?;
-    let actor = match owner_kind.as_str() {
-        "user" => match users::find_by_id(db.pool(), &owner_id).await? {
-            Some(user) => Actor {
-                token: Some((token_id.clone(), last_six)),
-                ..Actor::from_user(&user)
-            },
-            None => return Ok(Err(BearerRefusal::UnknownOrRevoked)),
-        },
-        "service_account" => match super::service_accounts::find_by_id(db.pool(), &owner_id).await?
-        {
-            Some(account) => Actor {
-                token: Some((token_id.clone(), last_six)),
-                ..account.actor()
-            },
-            None => return Ok(Err(BearerRefusal::UnknownOrRevoked)),
-        },
+    let (Some(email), Some(role), Some(org_id)) = (
+        row.try_get::<Option<String>, _>("owner_email")?,
+        row.try_get::<Option<String>, _>("owner_role")?,
+        row.try_get::<Option<String>, _>("owner_org")?,
+    ) else {
+        // The owner was removed or deleted.
+        return Ok(Err(BearerRefusal::UnknownOrRevoked));
+    };
+    let kind = match owner_kind.as_str() {
+        "user" => ActorKind::User,
+        "service_account" => ActorKind::ServiceAccount,
         _ => return Ok(Err(BearerRefusal::UnknownOrRevoked)),
+    };
+    let actor = Actor {
+        kind,
+        id: row.try_get("owner_id")?,
+        email,
+        role: Role::parse(&role).unwrap_or(Role::Collaborator),
+        org_id,
+        token: Some((token_id.clone(), row.try_get("last_six")?)),
     };
     let now = clock.unix();
     if last_used_at.is_none_or(|t| now - t >= LAST_USED_GRANULARITY_SECONDS) {

@@ -572,11 +572,18 @@ pub async fn list_api_keys(
         },
         None => (i64::MAX, String::new()),
     };
-    let email = query
+    // A complete address is matched exactly (indexed); anything else is a prefix.
+    let raw_email = query
         .email
         .as_deref()
-        .map(|e| paging::like_pattern(e, true))
+        .map(|e| e.trim().to_lowercase())
         .unwrap_or_default();
+    let exact = raw_email.contains('@') && raw_email.ends_with(".serviceaccount.com");
+    let email = if exact || raw_email.is_empty() {
+        raw_email.clone()
+    } else {
+        paging::like_pattern(&raw_email, true)
+    };
     let sql = format!(
         "SELECT t.id, t.owner_kind, t.name, t.last_six, t.created_at, t.created_by_email, t.last_used_at, \
            COALESCE(sa.email, u.email) AS owner_email \
@@ -589,9 +596,12 @@ pub async fn list_api_keys(
          ORDER BY t.created_at DESC, t.id DESC LIMIT $5",
         if email.is_empty() {
             "AND $4 = ''"
+        } else if exact {
+            "AND t.owner_kind = 'service_account' AND t.owner_id IN \
+               (SELECT id FROM service_accounts WHERE org_id = $1 AND email = $4)"
         } else {
             "AND t.owner_kind = 'service_account' AND t.owner_id IN \
-               (SELECT id FROM service_accounts WHERE org_id = $1 AND LOWER(email) LIKE $4 ESCAPE '\\')"
+               (SELECT id FROM service_accounts WHERE org_id = $1 AND email LIKE $4 ESCAPE '\\')"
         }
     );
     let rows = sqlx::query(&sql)
