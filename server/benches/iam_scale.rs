@@ -129,7 +129,16 @@ async fn main() {
                 true,
             ),
             (
-                "API api_keys, filtered by one account's email",
+                "API api_keys, one account's email (exact)",
+                format!(
+                    "{base}/api/v1/api_keys?email=sa-{:07}@org-{}.serviceaccount.com",
+                    size / 2,
+                    state.org.id
+                ),
+                true,
+            ),
+            (
+                "API api_keys, email prefix",
                 format!("{base}/api/v1/api_keys?email=sa-{:07}@", size / 2),
                 true,
             ),

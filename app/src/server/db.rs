@@ -69,6 +69,16 @@ impl Db {
             .await
             .map_err(DbSetupError::Connect)?;
         MIGRATOR.run(&pool).await.map_err(DbSetupError::Migrate)?;
+        if backend == Backend::Postgres {
+            // The one backend-specific index: prefix LIKE on service-account emails. SQLite
+            // answers the same filter with a byte range on the portable index.
+            pool.execute(
+                "CREATE INDEX IF NOT EXISTS service_accounts_email_pattern \
+                 ON service_accounts (org_id, email text_pattern_ops)",
+            )
+            .await
+            .map_err(DbSetupError::Connect)?;
+        }
         Ok(Db { pool, backend })
     }
 

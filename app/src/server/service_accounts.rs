@@ -5,7 +5,7 @@ use super::actor::{Actor, RequestMeta};
 use super::audit::{self, Target};
 use super::clock::Clock;
 use super::credentials::{self, token_name};
-use super::db::{is_unique_violation, Db};
+use super::db::{is_unique_violation, Backend, Db};
 use super::paging;
 use super::tokens::TokenKind;
 use crate::error::AppError;
@@ -579,7 +579,8 @@ pub async fn list_api_keys(
         .map(|e| e.trim().to_lowercase())
         .unwrap_or_default();
     let exact = raw_email.contains('@') && raw_email.ends_with(".serviceaccount.com");
-    let email = if exact || raw_email.is_empty() {
+    let sqlite_range = !exact && !raw_email.is_empty() && db.backend() == Backend::Sqlite;
+    let email = if exact || raw_email.is_empty() || sqlite_range {
         raw_email.clone()
     } else {
         paging::like_pattern(&raw_email, true)
@@ -599,17 +600,27 @@ pub async fn list_api_keys(
         } else if exact {
             "AND t.owner_kind = 'service_account' AND t.owner_id IN \
                (SELECT id FROM service_accounts WHERE org_id = $1 AND email = $4)"
+        } else if db.backend() == Backend::Sqlite {
+            // SQLite compares TEXT bytewise: [prefix, prefix+1) is the prefix, on the index.
+            "AND t.owner_kind = 'service_account' AND t.owner_id IN \
+               (SELECT id FROM service_accounts WHERE org_id = $1 AND email >= $4 AND email < $6)"
         } else {
+            // PostgreSQL: LIKE on the text_pattern_ops index (created at start-up).
             "AND t.owner_kind = 'service_account' AND t.owner_id IN \
                (SELECT id FROM service_accounts WHERE org_id = $1 AND email LIKE $4 ESCAPE '\\')"
         }
     );
-    let rows = sqlx::query(&sql)
+    let (_, range_end) = prefix_range(&raw_email);
+    let mut statement = sqlx::query(&sql)
         .bind(&actor.org_id)
         .bind(before_at)
         .bind(&before_id)
         .bind(&email)
-        .bind(i64::from(count) + 1)
+        .bind(i64::from(count) + 1);
+    if sqlite_range {
+        statement = statement.bind(&range_end);
+    }
+    let rows = statement
         .fetch_all(db.pool())
         .await
         .map_err(|e| meta.internal("listing keys", &e))?;
@@ -632,9 +643,36 @@ pub async fn list_api_keys(
     })
 }
 
+/// The half-open byte range of strings starting with `prefix` (ASCII; anything else gets a
+/// range that matches nothing, and the filter falls back to matching nothing rather than all).
+fn prefix_range(prefix: &str) -> (String, String) {
+    let mut end = prefix.as_bytes().to_vec();
+    match end.last_mut() {
+        Some(last) if last.is_ascii() && *last < 0x7e => {
+            *last += 1;
+            (
+                prefix.to_string(),
+                String::from_utf8_lossy(&end).into_owned(),
+            )
+        }
+        _ => (prefix.to_string(), prefix.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefix_ranges_cover_exactly_the_prefix() {
+        assert_eq!(prefix_range("etl-"), ("etl-".into(), "etl.".into()));
+        let (a, b) = prefix_range("sa-0050000@");
+        assert!(
+            a.as_str() <= "sa-0050000@org-x.serviceaccount.com"
+                && "sa-0050000@org-x.serviceaccount.com" < b.as_str()
+        );
+        assert!(!("sa-00500000@x".to_string() >= a && "sa-00500000@x".to_string() < b));
+    }
 
     #[test]
     fn names_follow_the_rules_and_errors_say_which_failed() {
