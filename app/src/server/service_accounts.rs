@@ -585,31 +585,38 @@ pub async fn list_api_keys(
     } else {
         paging::like_pattern(&raw_email, true)
     };
-    let sql = format!(
-        "SELECT t.id, t.owner_kind, t.name, t.last_six, t.created_at, t.created_by_email, t.last_used_at, \
-           COALESCE(sa.email, u.email) AS owner_email \
-         FROM api_tokens t \
-         LEFT JOIN service_accounts sa ON t.owner_kind = 'service_account' AND sa.id = t.owner_id \
-         LEFT JOIN users u ON t.owner_kind = 'user' AND u.id = t.owner_id \
-         WHERE t.org_id = $1 AND t.revoked_at IS NULL \
+    let keyset = "t.revoked_at IS NULL \
            AND (t.created_at < $2 OR (t.created_at = $2 AND ($3 = '' OR t.id < $3))) \
-           {} \
-         ORDER BY t.created_at DESC, t.id DESC LIMIT $5",
-        if email.is_empty() {
-            "AND $4 = ''"
-        } else if exact {
-            "AND t.owner_kind = 'service_account' AND t.owner_id IN \
-               (SELECT id FROM service_accounts WHERE org_id = $1 AND email = $4)"
+         ORDER BY t.created_at DESC, t.id DESC LIMIT $5";
+    let sql = if email.is_empty() {
+        format!(
+            "SELECT t.id, t.owner_kind, t.name, t.last_six, t.created_at, t.created_by_email, t.last_used_at, \
+               COALESCE(sa.email, u.email) AS owner_email \
+             FROM api_tokens t \
+             LEFT JOIN service_accounts sa ON t.owner_kind = 'service_account' AND sa.id = t.owner_id \
+             LEFT JOIN users u ON t.owner_kind = 'user' AND u.id = t.owner_id \
+             WHERE t.org_id = $1 AND $4 = '' AND {keyset}"
+        )
+    } else {
+        let account_filter = if exact {
+            "sa.email = $4"
         } else if db.backend() == Backend::Sqlite {
             // SQLite compares TEXT bytewise: [prefix, prefix+1) is the prefix, on the index.
-            "AND t.owner_kind = 'service_account' AND t.owner_id IN \
-               (SELECT id FROM service_accounts WHERE org_id = $1 AND email >= $4 AND email < $6)"
+            "sa.email >= $4 AND sa.email < $6"
         } else {
             // PostgreSQL: LIKE on the text_pattern_ops index (created at start-up).
-            "AND t.owner_kind = 'service_account' AND t.owner_id IN \
-               (SELECT id FROM service_accounts WHERE org_id = $1 AND email LIKE $4 ESCAPE '\\')"
-        }
-    );
+            "sa.email LIKE $4 ESCAPE '\\'"
+        };
+        // Driven from the matching accounts (CROSS JOIN keeps SQLite from walking every key
+        // of the organization in date order instead), then their keys by the owner index.
+        format!(
+            "SELECT t.id, t.owner_kind, t.name, t.last_six, t.created_at, t.created_by_email, t.last_used_at, \
+               sa.email AS owner_email \
+             FROM service_accounts sa CROSS JOIN api_tokens t \
+             WHERE sa.org_id = $1 AND {account_filter} \
+               AND t.owner_kind = 'service_account' AND t.owner_id = sa.id AND {keyset}"
+        )
+    };
     let (_, range_end) = prefix_range(&raw_email);
     let mut statement = sqlx::query(&sql)
         .bind(&actor.org_id)
