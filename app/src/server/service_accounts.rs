@@ -678,7 +678,8 @@ mod tests {
             a.as_str() <= "sa-0050000@org-x.serviceaccount.com"
                 && "sa-0050000@org-x.serviceaccount.com" < b.as_str()
         );
-        assert!(!("sa-00500000@x".to_string() >= a && "sa-00500000@x".to_string() < b));
+        let outside = "sa-00500000@x";
+        assert!(!(outside >= a.as_str() && outside < b.as_str()));
     }
 
     #[test]
