@@ -88,6 +88,33 @@ impl Api {
             .ok_or_else(empty)
     }
 
+    /// Every item of a list, following `next_paging_token`, stopping after `max` if given.
+    /// `path` already has its query string (at least `?count=…`).
+    pub fn list_all<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        max: Option<usize>,
+    ) -> Result<Vec<T>, Failure> {
+        let mut all = Vec::new();
+        let mut paging: Option<String> = None;
+        loop {
+            let page_path = match &paging {
+                Some(token) => format!("{path}&paging_token={}", encode(token)),
+                None => path.to_string(),
+            };
+            let page = self.list::<T>(&page_path)?;
+            all.extend(page.results);
+            if let Some(max) = max.filter(|m| all.len() >= *m) {
+                all.truncate(max);
+                return Ok(all);
+            }
+            match page.metadata.next_paging_token {
+                Some(token) => paging = Some(token),
+                None => return Ok(all),
+            }
+        }
+    }
+
     pub fn post<T: DeserializeOwned>(
         &self,
         path: &str,

@@ -327,27 +327,11 @@ fn service_account(ctx: &Context, command: ServiceAccountCommand) -> Result<(), 
             })
         }
         ServiceAccountCommand::List { email, max_items } => {
-            let mut all: Vec<ServiceAccountInfo> = Vec::new();
-            let mut paging: Option<String> = None;
-            loop {
-                let mut path = "/service_accounts?count=200".to_string();
-                if let Some(e) = &email {
-                    path.push_str(&format!("&email={}", encode(e)));
-                }
-                if let Some(p) = &paging {
-                    path.push_str(&format!("&paging_token={}", encode(p)));
-                }
-                let page = api.list::<ServiceAccountInfo>(&path)?;
-                all.extend(page.results);
-                if max_items.is_some_and(|m| all.len() >= m) {
-                    all.truncate(max_items.unwrap_or(usize::MAX));
-                    break;
-                }
-                match page.metadata.next_paging_token {
-                    Some(p) => paging = Some(p),
-                    None => break,
-                }
+            let mut path = "/service_accounts?count=200".to_string();
+            if let Some(e) = &email {
+                path.push_str(&format!("&email={}", encode(e)));
             }
+            let all: Vec<ServiceAccountInfo> = api.list_all(&path, max_items)?;
             ctx.print(&all, || {
                 table(
                     &["NAME", "EMAIL", "ROLE", "ACTIVE KEYS"],
@@ -422,23 +406,11 @@ fn api_key(ctx: &Context, command: ApiKeyCommand) -> Result<(), Exit> {
     let api = ctx.api()?;
     match command {
         ApiKeyCommand::List { email } => {
-            let mut all: Vec<ApiKeyInfo> = Vec::new();
-            let mut paging: Option<String> = None;
-            loop {
-                let mut path = "/api_keys?count=200".to_string();
-                if let Some(e) = &email {
-                    path.push_str(&format!("&email={}", encode(e)));
-                }
-                if let Some(p) = &paging {
-                    path.push_str(&format!("&paging_token={}", encode(p)));
-                }
-                let page = api.list::<ApiKeyInfo>(&path)?;
-                all.extend(page.results);
-                match page.metadata.next_paging_token {
-                    Some(p) => paging = Some(p),
-                    None => break,
-                }
+            let mut path = "/api_keys?count=200".to_string();
+            if let Some(e) = &email {
+                path.push_str(&format!("&email={}", encode(e)));
             }
+            let all: Vec<ApiKeyInfo> = api.list_all(&path, None)?;
             ctx.print(&all, || {
                 table(
                     &["KEY ID", "OWNER", "KEY", "NAME", "CREATED BY"],
@@ -470,20 +442,7 @@ fn user(ctx: &Context, command: UserCommand) -> Result<(), Exit> {
     let api = ctx.api()?;
     match command {
         UserCommand::List => {
-            let mut all: Vec<Member> = Vec::new();
-            let mut paging: Option<String> = None;
-            loop {
-                let mut path = "/collaborators?count=200".to_string();
-                if let Some(p) = &paging {
-                    path.push_str(&format!("&paging_token={}", encode(p)));
-                }
-                let page = api.list::<Member>(&path)?;
-                all.extend(page.results);
-                match page.metadata.next_paging_token {
-                    Some(p) => paging = Some(p),
-                    None => break,
-                }
-            }
+            let all: Vec<Member> = api.list_all("/collaborators?count=200", None)?;
             ctx.print(&all, || {
                 table(
                     &["ID", "EMAIL", "NAME", "ROLE", "KIND"],

@@ -2,3 +2,4 @@ pub mod dialogs;
 pub mod error_box;
 pub mod iam_tabs;
 pub mod layout;
+pub mod pager;

@@ -4,6 +4,7 @@ use crate::api::service_accounts::{list_api_keys, RevokeApiKey};
 use crate::components::dialogs::ConfirmDialog;
 use crate::components::error_box::ErrorBox;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
+use crate::components::pager::Pager;
 use crate::model::{format_timestamp, ApiKeyInfo, Me, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -89,13 +90,7 @@ fn ApiKeysManager() -> impl IntoView {
                                         }).collect_view()}
                                     </tbody>
                                 </table>
-                                <div class="pager">
-                                    <button class="btn btn-small" disabled=move || pages.with(|p| p.len() <= 1)
-                                        on:click=move |_| pages.update(|p| { p.pop(); })>"Previous"</button>
-                                    {next.map(|token| view! {
-                                        <button class="btn btn-small" on:click=move |_| pages.update(|p| p.push(Some(token.clone())))>"Next"</button>
-                                    })}
-                                </div>
+                                <Pager pages next />
                             }.into_any()
                         }
                         Err(error) => view! { <ErrorBox error /> }.into_any(),

@@ -2,6 +2,7 @@
 use crate::api::service_accounts::list_audit;
 use crate::components::error_box::ErrorBox;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
+use crate::components::pager::Pager;
 use crate::model::{format_timestamp, Me, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -60,13 +61,7 @@ fn AuditLog() -> impl IntoView {
                                         }).collect_view()}
                                     </tbody>
                                 </table>
-                                <div class="pager">
-                                    <button class="btn btn-small" disabled=move || pages.with(|p| p.len() <= 1)
-                                        on:click=move |_| pages.update(|p| { p.pop(); })>"Newer"</button>
-                                    {next.map(|token| view! {
-                                        <button class="btn btn-small" on:click=move |_| pages.update(|p| p.push(Some(token.clone())))>"Older"</button>
-                                    })}
-                                </div>
+                                <Pager pages next previous_label="Newer" next_label="Older" />
                             }.into_any()
                         }
                         Err(error) => view! { <ErrorBox error /> }.into_any(),

@@ -5,6 +5,7 @@ use crate::api::members::{list_members, ChangeRole, RemoveUser, RotateUserKey};
 use crate::components::dialogs::{ConfirmDialog, NewTokenDialog};
 use crate::components::error_box::ErrorBox;
 use crate::components::iam_tabs::IamTabs;
+use crate::components::pager::Pager;
 use crate::model::{format_timestamp, Me, Member, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -108,13 +109,7 @@ pub fn IamPage() -> impl IntoView {
                                         }).collect_view()}
                                     </tbody>
                                 </table>
-                                <div class="pager">
-                                    <button class="btn btn-small" disabled=move || pages.with(|p| p.len() <= 1)
-                                        on:click=move |_| pages.update(|p| { p.pop(); })>"Previous"</button>
-                                    {next.map(|token| view! {
-                                        <button class="btn btn-small" on:click=move |_| pages.update(|p| p.push(Some(token.clone())))>"Next"</button>
-                                    })}
-                                </div>
+                                <Pager pages next />
                             }.into_any()
                         }
                         Err(error) => view! { <ErrorBox error /> }.into_any(),

@@ -6,6 +6,7 @@ use crate::api::service_accounts::{
 use crate::components::dialogs::{ConfirmDialog, NewTokenDialog};
 use crate::components::error_box::ErrorBox;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
+use crate::components::pager::Pager;
 use crate::model::{check_service_account_name, format_timestamp, Me, Role, ServiceAccountInfo};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -148,13 +149,7 @@ fn ServiceAccountsManager() -> impl IntoView {
                                         }).collect_view()}
                                     </tbody>
                                 </table>
-                                <div class="pager">
-                                    <button class="btn btn-small" disabled=move || pages.with(|p| p.len() <= 1)
-                                        on:click=move |_| pages.update(|p| { p.pop(); })>"Previous"</button>
-                                    {next.map(|token| view! {
-                                        <button class="btn btn-small" on:click=move |_| pages.update(|p| p.push(Some(token.clone())))>"Next"</button>
-                                    })}
-                                </div>
+                                <Pager pages next />
                             }.into_any()
                         }
                         Err(error) => view! { <ErrorBox error /> }.into_any(),

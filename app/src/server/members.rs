@@ -12,9 +12,6 @@ use crate::error::AppError;
 use crate::model::{Member, MemberPage, Role};
 use sqlx::{Any, Row};
 
-pub const DEFAULT_PAGE_SIZE: u32 = 50;
-pub const MAX_PAGE_SIZE: u32 = 200;
-
 #[derive(Clone, Debug, Default)]
 pub struct MemberQuery {
     /// Email prefix, case-insensitive.
@@ -60,23 +57,12 @@ pub async fn list(
     query: &MemberQuery,
     meta: &RequestMeta,
 ) -> Result<MemberPage, AppError> {
-    let count = query.count.unwrap_or(DEFAULT_PAGE_SIZE);
-    if count == 0 || count > MAX_PAGE_SIZE {
-        return Err(AppError::InvalidInput(format!(
-            "count: must be 1 to {MAX_PAGE_SIZE}"
-        )));
-    }
-    let (after_email, after_id) = match query.paging_token.as_deref().filter(|t| !t.is_empty()) {
-        Some(token) => match paging::decode(token, 2).as_deref() {
+    let count = paging::page_size(query.count)?;
+    let (after_email, after_id) =
+        match paging::decode_optional(query.paging_token.as_deref(), 2)?.as_deref() {
             Some([email, id]) => (email.clone(), id.clone()),
-            _ => {
-                return Err(AppError::InvalidInput(
-                    "paging_token: not a paging token from this API".into(),
-                ))
-            }
-        },
-        None => (String::new(), String::new()),
-    };
+            _ => (String::new(), String::new()),
+        };
     let email = query
         .email
         .as_deref()

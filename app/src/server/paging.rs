@@ -1,5 +1,33 @@
 //! Opaque keyset-paging tokens: the sort key of the last row, hex-encoded.
 
+use crate::error::AppError;
+
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+pub const MAX_PAGE_SIZE: u32 = 200;
+
+/// The requested page size, 1 to [`MAX_PAGE_SIZE`] (default [`DEFAULT_PAGE_SIZE`]).
+pub fn page_size(count: Option<u32>) -> Result<u32, AppError> {
+    let count = count.unwrap_or(DEFAULT_PAGE_SIZE);
+    if count == 0 || count > MAX_PAGE_SIZE {
+        return Err(AppError::InvalidInput(format!(
+            "count: must be 1 to {MAX_PAGE_SIZE}"
+        )));
+    }
+    Ok(count)
+}
+
+pub fn bad_token() -> AppError {
+    AppError::InvalidInput("paging_token: not a paging token from this API".into())
+}
+
+/// Decodes an optional paging token of `parts` fields; `None` for the first page.
+pub fn decode_optional(token: Option<&str>, parts: usize) -> Result<Option<Vec<String>>, AppError> {
+    match token.filter(|t| !t.is_empty()) {
+        Some(token) => decode(token, parts).map(Some).ok_or_else(bad_token),
+        None => Ok(None),
+    }
+}
+
 pub fn encode(parts: &[&str]) -> String {
     parts
         .join("\n")

@@ -15,9 +15,6 @@ use crate::model::{
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 
-pub const DEFAULT_PAGE_SIZE: u32 = 50;
-pub const MAX_PAGE_SIZE: u32 = 200;
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceAccount {
     pub id: String,
@@ -115,20 +112,23 @@ where
         .transpose()
 }
 
-/// Holds the account's row lock for the rest of the transaction, so key creation and
-/// "revoke all" of one account never interleave.
-async fn lock(
+/// Finds the account and takes its row lock for the rest of the transaction, so key creation,
+/// "revoke all" and deletion of one account never interleave. `None`: no such account.
+async fn resolve_locked(
     tx: &mut sqlx::Transaction<'_, Any>,
-    account: &ServiceAccount,
-) -> Result<bool, sqlx::Error> {
-    Ok(
-        sqlx::query("UPDATE service_accounts SET name = name WHERE id = $1")
-            .bind(&account.id)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected()
-            == 1,
-    )
+    org_id: &str,
+    id_or_name: &str,
+) -> Result<Option<ServiceAccount>, sqlx::Error> {
+    let Some(account) = resolve(&mut **tx, org_id, id_or_name).await? else {
+        return Ok(None);
+    };
+    let locked = sqlx::query("UPDATE service_accounts SET name = name WHERE id = $1")
+        .bind(&account.id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+        == 1;
+    Ok(locked.then_some(account))
 }
 
 fn info(account: &ServiceAccount, active_keys: i64) -> ServiceAccountInfo {
@@ -253,20 +253,6 @@ pub struct AccountQuery {
     pub paging_token: Option<String>,
 }
 
-fn page_size(count: Option<u32>) -> Result<u32, AppError> {
-    let count = count.unwrap_or(DEFAULT_PAGE_SIZE);
-    if count == 0 || count > MAX_PAGE_SIZE {
-        return Err(AppError::InvalidInput(format!(
-            "count: must be 1 to {MAX_PAGE_SIZE}"
-        )));
-    }
-    Ok(count)
-}
-
-fn bad_paging_token() -> AppError {
-    AppError::InvalidInput("paging_token: not a paging token from this API".into())
-}
-
 pub async fn list(
     db: &Db,
     actor: &Actor,
@@ -274,11 +260,11 @@ pub async fn list(
     query: &AccountQuery,
 ) -> Result<ServiceAccountPage, AppError> {
     actor.require_owner()?;
-    let count = page_size(query.count)?;
+    let count = paging::page_size(query.count)?;
     let after = match query.paging_token.as_deref().filter(|t| !t.is_empty()) {
         Some(token) => paging::decode(token, 1)
             .and_then(|mut p| p.pop())
-            .ok_or_else(bad_paging_token)?,
+            .ok_or_else(paging::bad_token)?,
         None => String::new(),
     };
     let name = query
@@ -338,12 +324,9 @@ pub async fn delete(
     let now = clock.unix();
     let run = async {
         let mut tx = db.begin_write().await?;
-        let Some(account) = resolve(&mut *tx, &actor.org_id, id_or_name).await? else {
+        let Some(account) = resolve_locked(&mut tx, &actor.org_id, id_or_name).await? else {
             return Ok(Outcome::Refused(AppError::NotFound));
         };
-        if !lock(&mut tx, &account).await? {
-            return Ok(Outcome::Refused(AppError::NotFound));
-        }
         let revoked = credentials::revoke_all(
             &mut *tx,
             TokenKind::ServiceAccount,
@@ -386,12 +369,9 @@ pub async fn create_key(
     let now = clock.unix();
     let run = async {
         let mut tx = db.begin_write().await?;
-        let Some(account) = resolve(&mut *tx, &actor.org_id, id_or_name).await? else {
+        let Some(account) = resolve_locked(&mut tx, &actor.org_id, id_or_name).await? else {
             return Ok(Outcome::Refused(AppError::NotFound));
         };
-        if !lock(&mut tx, &account).await? {
-            return Ok(Outcome::Refused(AppError::NotFound));
-        }
         let new = credentials::insert_token(
             &mut tx,
             &account.org_id,
@@ -445,12 +425,9 @@ pub async fn revoke_all_keys(
     actor.require_owner()?;
     let run = async {
         let mut tx = db.begin_write().await?;
-        let Some(account) = resolve(&mut *tx, &actor.org_id, id_or_name).await? else {
+        let Some(account) = resolve_locked(&mut tx, &actor.org_id, id_or_name).await? else {
             return Ok(Outcome::Refused(AppError::NotFound));
         };
-        if !lock(&mut tx, &account).await? {
-            return Ok(Outcome::Refused(AppError::NotFound));
-        }
         // Read the time after taking the lock: every key committed before it is revoked.
         let now = clock.unix();
         let revoked = credentials::revoke_all(
@@ -561,14 +538,14 @@ pub async fn list_api_keys(
     query: &KeyQuery,
 ) -> Result<ApiKeyPage, AppError> {
     actor.require_owner()?;
-    let count = page_size(query.count)?;
+    let count = paging::page_size(query.count)?;
     let (before_at, before_id) = match query.paging_token.as_deref().filter(|t| !t.is_empty()) {
         Some(token) => match paging::decode(token, 2).as_deref() {
             Some([at, id]) => (
-                at.parse::<i64>().map_err(|_| bad_paging_token())?,
+                at.parse::<i64>().map_err(|_| paging::bad_token())?,
                 id.clone(),
             ),
-            _ => return Err(bad_paging_token()),
+            _ => return Err(paging::bad_token()),
         },
         None => (i64::MAX, String::new()),
     };
