@@ -102,6 +102,7 @@ impl Application {
             leptos: leptos_options(),
             saml: Arc::new(saml),
             dev_idp,
+            public_origin: config.public_url.origin().ascii_serialization().into(),
             roles: Arc::new(RolePolicy {
                 owner_emails: config.owner_emails.clone(),
                 owner_groups: config.owner_groups.clone(),

@@ -49,6 +49,8 @@ pub struct ServerState {
     pub saml: Arc<SamlSp>,
     pub dev_idp: Option<Arc<DevIdp>>,
     pub roles: Arc<RolePolicy>,
+    /// `scheme://host[:port]` of the public URL, for the cross-site check.
+    pub public_origin: Arc<str>,
 }
 
 impl FromRef<ServerState> for LeptosOptions {
@@ -116,6 +118,10 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
             state.clone(),
             require_session_for_pages,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_cross_site_posts,
+        ))
         .layer(session_layer)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -136,6 +142,34 @@ pub fn request_id(headers: &HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("unknown")
         .to_string()
+}
+
+/// Requests that act with the session cookie (server functions, sign-out) must come from the
+/// console itself. SameSite=Lax already keeps the cookie off cross-site POSTs; this refuses
+/// them outright, by `Sec-Fetch-Site` or `Origin`, as a second line. The ACS is exempt (the IdP
+/// posts to it from its own origin) and so is the bearer-token API (no cookies).
+async fn refuse_cross_site_posts(
+    State(state): State<ServerState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let cookie_authenticated = path.starts_with("/fn/") || path == urls::LOGOUT;
+    if request.method() != axum::http::Method::GET && cookie_authenticated {
+        let headers = request.headers();
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let cross_site = header("sec-fetch-site").is_some_and(|v| v == "cross-site")
+            || header("origin").is_some_and(|o| o != &*state.public_origin);
+        if cross_site {
+            tracing::warn!(request_id = %request_id(headers), path, "cross-site request refused");
+            return (
+                StatusCode::FORBIDDEN,
+                "Cross-site requests are not accepted.",
+            )
+                .into_response();
+        }
+    }
+    next.run(request).await
 }
 
 /// Console pages are not rendered for anonymous visitors: they are sent to sign in and

@@ -9,7 +9,58 @@ on_both_backends!(
     signing_out_ends_the_session_on_the_server,
     signing_in_issues_a_new_session_id,
     a_removed_user_loses_their_session_at_once,
+    cross_site_posts_with_the_session_cookie_are_refused,
 );
+
+async fn cross_site_posts_with_the_session_cookie_are_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.sign_in_as("ada@example.com", "/").await;
+    let post = |origin: Option<&'static str>, fetch_site: Option<&'static str>| {
+        let mut request = app
+            .client
+            .post(app.url("/fn/owner/create_service_account"))
+            .form(&[("name", "csrf-victim")]);
+        if let Some(o) = origin {
+            request = request.header("origin", o);
+        }
+        if let Some(s) = fetch_site {
+            request = request.header("sec-fetch-site", s);
+        }
+        request.send()
+    };
+    assert_eq!(
+        post(Some("https://evil.example"), None)
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(post(None, Some("cross-site")).await.unwrap().status(), 403);
+    let logout = app
+        .client
+        .post(app.url("/logout"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 403, "no forced sign-out either");
+    assert_eq!(
+        app.count("service_accounts").await,
+        0,
+        "nothing was created"
+    );
+    assert_eq!(app.count("sessions").await, 1, "still signed in");
+
+    let same_origin: &'static str = Box::leak(app.base.clone().into_boxed_str());
+    assert_eq!(
+        post(Some(same_origin), Some("same-origin"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(app.count("service_accounts").await, 1);
+}
 
 async fn a_server_function_without_a_session_is_unauthorized(backend: Backend) {
     let app = spawn_app(backend).await;
