@@ -12,6 +12,7 @@ pub mod telemetry;
 use app::server::clock::Clock;
 use app::server::db::Db;
 use app::server::state::AppState;
+use app::server::token_lookup::TokenLookup;
 use app::server::{org, saml_store};
 use config::{Config, IdpSource};
 use dev_idp::DevIdp;
@@ -94,6 +95,7 @@ impl Application {
         )?;
         let state = ServerState {
             app: AppState {
+                token_lookup: TokenLookup::start(db.clone()),
                 db,
                 clock,
                 org,

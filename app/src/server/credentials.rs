@@ -4,6 +4,7 @@ use super::actor::{Actor, ActorKind, RequestMeta};
 use super::audit::{self, Target};
 use super::clock::Clock;
 use super::db::Db;
+use super::token_lookup::{LookupError, TokenLookup};
 use super::tokens::{self, SecretToken, TokenKind};
 use super::users::User;
 use crate::error::AppError;
@@ -212,6 +213,15 @@ pub async fn rotate_user_key(
     run.await.map_err(|e| meta.internal("rotating a key", &e))
 }
 
+/// Authentication could not be decided (the database failed); answered as a 500.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthenticateError {
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+    #[error("recording the token's last use: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
 /// Why a bearer token was not accepted. All of these are answered the same way (401).
 #[derive(Debug, PartialEq, Eq)]
 pub enum BearerRefusal {
@@ -221,58 +231,43 @@ pub enum BearerRefusal {
 }
 
 /// Authenticates a raw bearer token: format and checksum first (no database hit for
-/// garbage), then one indexed lookup by hash. Nothing is cached, so a revoked token fails on
-/// the very next request on every replica.
+/// garbage), then an indexed lookup by hash (batched with concurrent requests, never cached:
+/// see [`TokenLookup`]), so a revoked token fails on the very next request on every replica.
 pub async fn authenticate(
+    lookup: &TokenLookup,
     db: &Db,
     clock: &Clock,
     raw: Option<&str>,
-) -> Result<Result<Actor, BearerRefusal>, sqlx::Error> {
+) -> Result<Result<Actor, BearerRefusal>, AuthenticateError> {
     let Some(raw) = raw else {
         return Ok(Err(BearerRefusal::Missing));
     };
     let Some(parsed) = tokens::parse(raw) else {
         return Ok(Err(BearerRefusal::Malformed));
     };
-    // One round trip: the token and whoever owns it.
-    let row = sqlx::query(
-        "SELECT t.id, t.owner_kind, t.owner_id, t.last_six, t.last_used_at, \
-           COALESCE(u.email, sa.email) AS owner_email, COALESCE(u.role, sa.role) AS owner_role, \
-           COALESCE(u.org_id, sa.org_id) AS owner_org \
-         FROM api_tokens t \
-         LEFT JOIN users u ON t.owner_kind = 'user' AND u.id = t.owner_id \
-         LEFT JOIN service_accounts sa ON t.owner_kind = 'service_account' AND sa.id = t.owner_id \
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
-    )
-    .bind(parsed.hash())
-    .fetch_optional(db.pool())
-    .await?;
-    let Some(row) = row else {
+    let Some(record) = lookup.find(parsed.hash()).await? else {
         return Ok(Err(BearerRefusal::UnknownOrRevoked));
     };
-    let token_id: String = row.try_get("id")?;
-    let owner_kind: String = row.try_get("owner_kind")?;
-    let last_used_at: Option<i64> = row.try_get("last_used_at")?;
-    let (Some(email), Some(role), Some(org_id)) = (
-        row.try_get::<Option<String>, _>("owner_email")?,
-        row.try_get::<Option<String>, _>("owner_role")?,
-        row.try_get::<Option<String>, _>("owner_org")?,
-    ) else {
+    let (Some(email), Some(role), Some(org_id)) =
+        (record.owner_email, record.owner_role, record.owner_org)
+    else {
         // The owner was removed or deleted.
         return Ok(Err(BearerRefusal::UnknownOrRevoked));
     };
-    let kind = match owner_kind.as_str() {
+    let kind = match record.owner_kind.as_str() {
         "user" => ActorKind::User,
         "service_account" => ActorKind::ServiceAccount,
         _ => return Ok(Err(BearerRefusal::UnknownOrRevoked)),
     };
+    let token_id = record.token_id;
+    let last_used_at = record.last_used_at;
     let actor = Actor {
         kind,
-        id: row.try_get("owner_id")?,
+        id: record.owner_id,
         email,
         role: Role::parse(&role).unwrap_or(Role::Collaborator),
         org_id,
-        token: Some((token_id.clone(), row.try_get("last_six")?)),
+        token: Some((token_id.clone(), record.last_six)),
     };
     let now = clock.unix();
     if last_used_at.is_none_or(|t| now - t >= LAST_USED_GRANULARITY_SECONDS) {

@@ -3,8 +3,9 @@
 //! All SQL in this crate is portable between the two (`$n` placeholders, `BIGINT` Unix-second
 //! timestamps, `TEXT` ids, `ON CONFLICT`, `RETURNING`); see docs/decisions/0001-one-sql-dialect.md.
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
@@ -19,6 +20,7 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    options: Arc<AnyConnectOptions>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,18 +56,12 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
+            // An idle SQLite connection is a handle to a local file: it cannot have been
+            // dropped by a server or a network, so pinging it on every checkout (a round trip
+            // to its worker thread) buys nothing. PostgreSQL keeps the check.
+            .test_before_acquire(backend == Backend::Postgres)
+            .after_connect(move |conn, _meta| Box::pin(prepare_connection(conn, backend)))
+            .connect_with(options.clone())
             .await
             .map_err(DbSetupError::Connect)?;
         MIGRATOR.run(&pool).await.map_err(DbSetupError::Migrate)?;
@@ -79,7 +75,11 @@ impl Db {
             .await
             .map_err(DbSetupError::Connect)?;
         }
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            options: Arc::new(options),
+        })
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -96,6 +96,15 @@ impl Db {
         }
     }
 
+    /// Opens a connection outside the pool, with the same session settings, for a task that
+    /// keeps one connection for its whole life (see `token_lookup`): no checkout and no
+    /// liveness ping on return, so each query is a single round trip.
+    pub async fn connect_dedicated(&self) -> Result<AnyConnection, sqlx::Error> {
+        let mut conn = self.options.connect().await?;
+        prepare_connection(&mut conn, self.backend).await?;
+        Ok(conn)
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -103,6 +112,17 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Session settings every connection gets, pooled or not.
+async fn prepare_connection(conn: &mut AnyConnection, backend: Backend) -> Result<(), sqlx::Error> {
+    if backend == Backend::Sqlite {
+        conn.execute("PRAGMA journal_mode = WAL").await?;
+        conn.execute("PRAGMA busy_timeout = 5000").await?;
+        conn.execute("PRAGMA foreign_keys = ON").await?;
+        conn.execute("PRAGMA synchronous = NORMAL").await?;
+    }
+    Ok(())
 }
 
 /// Creates the SQLite file's directory and asks SQLite to create the file if missing.

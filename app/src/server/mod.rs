@@ -14,5 +14,6 @@ pub mod saml_store;
 pub mod service_accounts;
 pub mod session_store;
 pub mod state;
+pub mod token_lookup;
 pub mod tokens;
 pub mod users;

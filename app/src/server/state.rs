@@ -2,12 +2,15 @@
 use super::clock::Clock;
 use super::db::Db;
 use super::org::Organization;
+use super::token_lookup::TokenLookup;
 
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
     pub clock: Clock,
     pub org: Organization,
+    /// Bearer-token lookups (batched, never cached).
+    pub token_lookup: TokenLookup,
     /// Whether the built-in development IdP is serving sign-ins.
     pub dev_idp: bool,
 }

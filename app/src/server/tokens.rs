@@ -119,9 +119,11 @@ pub fn parse(raw: &str) -> Option<ParsedToken<'_>> {
 
 pub fn hash_token(raw: &str) -> String {
     let digest = Sha256::digest(raw.as_bytes());
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(64);
     for b in digest {
-        out.push_str(&format!("{b:02x}"));
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
     }
     out
 }
@@ -213,6 +215,16 @@ mod tests {
         let debug = format!("{token:?} {:?}", parse(token.expose()).unwrap());
         assert!(!debug.contains(&token.expose()[4..36]), "{debug}");
         assert!(debug.contains(&token.last_six()));
+    }
+
+    #[test]
+    fn the_stored_hash_is_lowercase_hex_sha256() {
+        // FIPS 180-2 test vector: stored hashes must stay byte-identical across releases, or
+        // every issued token stops working.
+        assert_eq!(
+            hash_token("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

@@ -188,7 +188,14 @@ impl FromRequestParts<ServerState> for Caller {
                 let (scheme, token) = v.split_once(' ')?;
                 scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
             });
-        match credentials::authenticate(&state.app.db, &state.app.clock, raw).await {
+        match credentials::authenticate(
+            &state.app.token_lookup,
+            &state.app.db,
+            &state.app.clock,
+            raw,
+        )
+        .await
+        {
             Ok(Ok(actor)) => Ok(Caller { actor, meta }),
             Ok(Err(_)) => Err(ApiError::new(AppError::Unauthorized, &meta)),
             Err(e) => Err(ApiError::new(

@@ -12,6 +12,7 @@ on_both_backends!(
     a_browser_session_does_not_authenticate_the_api,
     token_lists_never_contain_the_token,
     credential_changes_are_audited_with_actor_and_token,
+    concurrent_requests_each_get_their_own_tokens_answer,
 );
 
 async fn a_member_creates_a_token_and_uses_it_on_the_api(backend: Backend) {
@@ -235,5 +236,76 @@ async fn credential_changes_are_audited_with_actor_and_token(backend: Backend) {
             actions.iter().any(|a| a == expected),
             "{expected} in {actions:?}"
         );
+    }
+}
+
+/// Bearer lookups of concurrent requests share database queries (see `token_lookup`): every
+/// request must still get the answer for its own token — its own identity, or 401 for a
+/// revoked or unknown token — however the requests are batched.
+async fn concurrent_requests_each_get_their_own_tokens_answer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // (token, Some(owner email) when it must work, None when it must get 401)
+    let mut cases: Vec<(String, Option<String>)> = Vec::new();
+    for (i, email) in ["ada@example.com", "grace@example.com", "alan@example.com"]
+        .into_iter()
+        .enumerate()
+    {
+        let (browser, first) = app.member_with_token(email).await;
+        let second: serde_json::Value = browser
+            .call_fn("create_my_token", &[])
+            .await
+            .json()
+            .await
+            .unwrap();
+        let second = second["token"].as_str().unwrap().to_string();
+        if i == 0 {
+            // Both revoked by "Revoke all credentials"; only the replacement works.
+            let new: serde_json::Value = browser
+                .call_fn("revoke_all_my_credentials", &[])
+                .await
+                .json()
+                .await
+                .unwrap();
+            cases.push((first, None));
+            cases.push((second, None));
+            cases.push((
+                new["token"].as_str().unwrap().to_string(),
+                Some(email.into()),
+            ));
+        } else {
+            cases.push((first, Some(email.into())));
+            cases.push((second, Some(email.into())));
+        }
+    }
+    let unknown = app::server::tokens::SecretToken::generate(app::server::tokens::TokenKind::User);
+    cases.push((unknown.expose().to_string(), None));
+
+    let http = client();
+    let url = app.url("/api/v1/users/me");
+    for burst in 0..3 {
+        let mut requests = tokio::task::JoinSet::new();
+        for n in 0..120 {
+            let (token, owner) = cases[(n * 7 + burst) % cases.len()].clone();
+            let request = http.get(&url).bearer_auth(&token);
+            requests.spawn(async move {
+                let response = request.send().await.expect("request");
+                let status = response.status().as_u16();
+                let body: serde_json::Value = response.json().await.expect("json body");
+                (owner, status, body)
+            });
+        }
+        while let Some(done) = requests.join_next().await {
+            let (owner, status, body) = done.expect("request task");
+            match owner {
+                Some(email) => {
+                    assert_eq!(status, 200, "{body}");
+                    assert_eq!(body["result"]["email"], email.as_str(), "{body}");
+                }
+                None => {
+                    assert_eq!(status, 401, "{body}");
+                    assert_eq!(body["error"]["code"], "unauthorized", "{body}");
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,207 @@
+//! Bearer-token lookups, batched.
+//!
+//! Every API request reads its token's row (and the owner's) from the database. Under load
+//! many requests wait for that read at the same moment; instead of one database round trip
+//! each, a lookup task that owns one connection answers everything that queued up while its
+//! previous query ran with one `WHERE token_hash IN (…)` query.
+//!
+//! This is not a cache. Each request's token is read by a query that starts after the
+//! request was queued, so a token whose revocation committed before the request arrived is
+//! refused, on every replica. A request that arrives alone is a batch of one: nothing waits
+//! for company. See docs/decisions/0005-batched-token-lookup.md.
+use super::db::Db;
+use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// How long one lookup query may take before its connection is given up (and reopened for
+/// the next batch) and the waiting requests get an error instead of hanging.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most tokens one query asks for. Batches are padded to a power of two (by repeating a
+/// hash), so there are only `log2(MAX_BATCH) + 1` distinct statements to prepare.
+const MAX_BATCH: usize = 32;
+
+/// A live (unrevoked) token and whoever owns it. The owner columns are `None` when the owner
+/// no longer exists.
+#[derive(Clone, Debug)]
+pub struct TokenRecord {
+    pub token_id: String,
+    pub owner_kind: String,
+    pub owner_id: String,
+    pub last_six: String,
+    pub last_used_at: Option<i64>,
+    pub owner_email: Option<String>,
+    pub owner_role: Option<String>,
+    pub owner_org: Option<String>,
+}
+
+/// The lookup could not be answered (database unreachable, tasks stopped). The message is
+/// for the server log; callers answer with a generic internal error.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("token lookup failed: {0}")]
+pub struct LookupError(Arc<str>);
+
+type Answer = Result<Option<TokenRecord>, LookupError>;
+
+struct Pending {
+    hash: String,
+    reply: oneshot::Sender<Answer>,
+}
+
+/// Handle to the lookup task; cheap to clone. The task ends when the last handle is dropped.
+///
+/// One task, not several: measured on two cores, a second task halves the batch size (one
+/// gathers while the other queries) and costs more in wake-ups than it saves in latency.
+#[derive(Clone)]
+pub struct TokenLookup {
+    queue: mpsc::UnboundedSender<Pending>,
+}
+
+impl std::fmt::Debug for TokenLookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenLookup").finish_non_exhaustive()
+    }
+}
+
+impl TokenLookup {
+    /// Starts the lookup task on the current Tokio runtime.
+    pub fn start(db: Db) -> Self {
+        let (queue, receiver) = mpsc::unbounded_channel();
+        tokio::spawn(serve(db, receiver));
+        TokenLookup { queue }
+    }
+
+    /// The live token with this SHA-256 hash (lower-case hex), if there is one.
+    pub async fn find(&self, hash: String) -> Answer {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Pending { hash, reply })
+            .map_err(|_| LookupError("the lookup task has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| LookupError("the lookup task ended before answering".into()))?
+    }
+}
+
+async fn serve(db: Db, mut queue: mpsc::UnboundedReceiver<Pending>) {
+    let mut conn: Option<AnyConnection> = None;
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    // Waits for one request, then takes whatever else is already queued (up to MAX_BATCH).
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        // Requests whose client went away need no answer.
+        batch.retain(|p: &Pending| !p.reply.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
+        let outcome = match tokio::time::timeout(QUERY_TIMEOUT, query(&db, &mut conn, &batch)).await
+        {
+            Ok(outcome) => outcome.map_err(|e| e.to_string()),
+            Err(_) => {
+                conn = None;
+                Err(format!("no answer within {QUERY_TIMEOUT:?}"))
+            }
+        };
+        match outcome {
+            Ok(found) => {
+                for p in batch.drain(..) {
+                    let _ = p.reply.send(Ok(found.get(&p.hash).cloned()));
+                }
+            }
+            Err(err) => {
+                let err = LookupError(err.into());
+                for p in batch.drain(..) {
+                    let _ = p.reply.send(Err(err.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// One query for every distinct hash in the batch, on this task's connection (opened on
+/// first use, and again after a connection-level failure).
+async fn query(
+    db: &Db,
+    conn: &mut Option<AnyConnection>,
+    batch: &[Pending],
+) -> Result<HashMap<String, TokenRecord>, sqlx::Error> {
+    let mut hashes: Vec<&str> = batch.iter().map(|p| p.hash.as_str()).collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    let size = hashes.len().next_power_of_two();
+    let mut q = sqlx::query(statement(size));
+    for i in 0..size {
+        q = q.bind(hashes.get(i).copied().unwrap_or(hashes[0]));
+    }
+    let connection = match conn {
+        Some(c) => c,
+        None => conn.insert(db.connect_dedicated().await?),
+    };
+    let rows = match q.fetch_all(&mut *connection).await {
+        Ok(rows) => rows,
+        Err(err) => {
+            if !matches!(err, sqlx::Error::Database(_)) {
+                *conn = None; // reopen on the next batch
+            }
+            return Err(err);
+        }
+    };
+    let mut found = HashMap::with_capacity(rows.len());
+    for row in rows {
+        found.insert(
+            row.try_get("token_hash")?,
+            TokenRecord {
+                token_id: row.try_get("id")?,
+                owner_kind: row.try_get("owner_kind")?,
+                owner_id: row.try_get("owner_id")?,
+                last_six: row.try_get("last_six")?,
+                last_used_at: row.try_get("last_used_at")?,
+                owner_email: row.try_get("owner_email")?,
+                owner_role: row.try_get("owner_role")?,
+                owner_org: row.try_get("owner_org")?,
+            },
+        );
+    }
+    Ok(found)
+}
+
+/// The lookup for `size` hashes (`size` a power of two up to `MAX_BATCH`).
+fn statement(size: usize) -> &'static str {
+    static STATEMENTS: OnceLock<Vec<String>> = OnceLock::new();
+    let statements = STATEMENTS.get_or_init(|| {
+        std::iter::successors(Some(1usize), |n| (*n < MAX_BATCH).then_some(n * 2))
+            .map(|n| {
+                let placeholders = (1..=n)
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "SELECT t.token_hash, t.id, t.owner_kind, t.owner_id, t.last_six, t.last_used_at, \
+                       COALESCE(u.email, sa.email) AS owner_email, \
+                       COALESCE(u.role, sa.role) AS owner_role, \
+                       COALESCE(u.org_id, sa.org_id) AS owner_org \
+                     FROM api_tokens t \
+                     LEFT JOIN users u ON t.owner_kind = 'user' AND u.id = t.owner_id \
+                     LEFT JOIN service_accounts sa \
+                       ON t.owner_kind = 'service_account' AND sa.id = t.owner_id \
+                     WHERE t.token_hash IN ({placeholders}) AND t.revoked_at IS NULL"
+                )
+            })
+            .collect()
+    });
+    &statements[size.trailing_zeros() as usize]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_statement_per_power_of_two() {
+        assert!(statement(1).contains("IN ($1)"));
+        assert!(statement(2).contains("IN ($1, $2)"));
+        assert!(statement(MAX_BATCH).contains(&format!("${MAX_BATCH})")));
+        assert!(!statement(MAX_BATCH).contains(&format!("${}", MAX_BATCH + 1)));
+    }
+}
