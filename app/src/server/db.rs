@@ -16,11 +16,22 @@ pub enum Backend {
     Postgres,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// For dedicated connections. Holds the URL, password included: never print it.
     options: Arc<AnyConnectOptions>,
+}
+
+/// By hand: the derived form would print the connection URL with its password.
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .field("pool_size", &self.pool.size())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,4 +164,23 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbSetupError> {
 /// True when the error is a unique-constraint violation (both backends).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn debug_output_never_contains_the_connection_url() {
+        // Stands in for a PostgreSQL URL with a password: the derived Debug of the connect
+        // options would print the whole URL.
+        let dir = std::env::temp_dir().join(format!("gatehouse-db-{}", std::process::id()));
+        let url = format!("sqlite://{}/not-for-logs.db", dir.display());
+        let db = Db::connect(&url).await.expect("connect");
+        let printed = format!("{db:?}");
+        assert!(printed.contains("Sqlite"), "{printed}");
+        assert!(!printed.contains("not-for-logs"), "{printed}");
+        db.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
