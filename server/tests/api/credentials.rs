@@ -40,18 +40,8 @@ async fn a_member_creates_a_token_and_uses_it_on_the_api(backend: Backend) {
 async fn revoke_all_credentials_kills_every_old_token_and_issues_one(backend: Backend) {
     let app = spawn_app(backend).await;
     let (browser, first) = app.member_with_token("grace@example.com").await;
-    let second: serde_json::Value = browser
-        .call_fn("create_my_token", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let second = second["token"].as_str().unwrap().to_string();
-
-    let revoked = browser.call_fn("revoke_all_my_credentials", &[]).await;
-    assert_eq!(revoked.status(), 200);
-    let new: serde_json::Value = revoked.json().await.unwrap();
-    let new = new["token"].as_str().unwrap();
+    let second = browser.new_token_via("create_my_token").await;
+    let new = browser.new_token_via("revoke_all_my_credentials").await;
 
     for old in [&first, &second] {
         assert_eq!(
@@ -62,7 +52,7 @@ async fn revoke_all_credentials_kills_every_old_token_and_issues_one(backend: Ba
         );
     }
     assert_eq!(
-        app.api(Method::GET, "/users/me", Some(new), None)
+        app.api(Method::GET, "/users/me", Some(&new), None)
             .await
             .status(),
         200
@@ -251,27 +241,13 @@ async fn concurrent_requests_each_get_their_own_tokens_answer(backend: Backend) 
         .enumerate()
     {
         let (browser, first) = app.member_with_token(email).await;
-        let second: serde_json::Value = browser
-            .call_fn("create_my_token", &[])
-            .await
-            .json()
-            .await
-            .unwrap();
-        let second = second["token"].as_str().unwrap().to_string();
+        let second = browser.new_token_via("create_my_token").await;
         if i == 0 {
             // Both revoked by "Revoke all credentials"; only the replacement works.
-            let new: serde_json::Value = browser
-                .call_fn("revoke_all_my_credentials", &[])
-                .await
-                .json()
-                .await
-                .unwrap();
+            let new = browser.new_token_via("revoke_all_my_credentials").await;
             cases.push((first, None));
             cases.push((second, None));
-            cases.push((
-                new["token"].as_str().unwrap().to_string(),
-                Some(email.into()),
-            ));
+            cases.push((new, Some(email.into())));
         } else {
             cases.push((first, Some(email.into())));
             cases.push((second, Some(email.into())));

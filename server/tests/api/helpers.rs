@@ -295,6 +295,15 @@ impl TestApp {
         request.send().await.expect("API call")
     }
 
+    /// Calls a server function that answers with a new token (`create_my_token`,
+    /// `revoke_all_my_credentials`) and returns the token.
+    pub async fn new_token_via(&self, endpoint: &str) -> String {
+        let response = self.call_fn(endpoint, &[]).await;
+        assert_eq!(response.status(), 200, "{endpoint}");
+        let body: serde_json::Value = response.json().await.expect("json");
+        body["token"].as_str().expect("token").to_string()
+    }
+
     /// Signs in through the dev IdP in a fresh browser and creates a personal token.
     pub async fn member_with_token(&self, email: &str) -> (TestApp, String) {
         let browser = self.without_cookies();
