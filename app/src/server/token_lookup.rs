@@ -10,6 +10,7 @@
 //! refused, on every replica. A request that arrives alone is a batch of one: nothing waits
 //! for company. See docs/decisions/0005-batched-token-lookup.md.
 use super::db::Db;
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -119,8 +120,7 @@ async fn serve(db: Db, mut queue: mpsc::UnboundedReceiver<Pending>) {
     }
 }
 
-/// One query for every distinct hash in the batch, on this task's connection (opened on
-/// first use, and again after a connection-level failure).
+/// One query for every distinct hash in the batch, on this task's connection.
 async fn query(
     db: &Db,
     conn: &mut Option<AnyConnection>,
@@ -129,23 +129,16 @@ async fn query(
     let mut hashes: Vec<&str> = batch.iter().map(|p| p.hash.as_str()).collect();
     hashes.sort_unstable();
     hashes.dedup();
-    let size = hashes.len().next_power_of_two();
-    let mut q = sqlx::query(statement(size));
-    for i in 0..size {
-        q = q.bind(hashes.get(i).copied().unwrap_or(hashes[0]));
-    }
-    let connection = match conn {
-        Some(c) => c,
-        None => conn.insert(db.connect_dedicated().await?),
-    };
-    let rows = match q.fetch_all(&mut *connection).await {
+    let reused = conn.is_some();
+    let rows = match fetch(db, conn, &hashes).await {
         Ok(rows) => rows,
-        Err(err) => {
-            if !matches!(err, sqlx::Error::Database(_)) {
-                *conn = None; // reopen on the next batch
-            }
-            return Err(err);
+        // A connection that worked before may have been closed by the server since (restart,
+        // failover, idle timeout): one more try, on a fresh connection.
+        Err(err) if reused => {
+            tracing::warn!(error = %err, "token lookup connection failed; reconnecting");
+            fetch(db, conn, &hashes).await?
         }
+        Err(err) => return Err(err),
     };
     let mut found = HashMap::with_capacity(rows.len());
     for row in rows {
@@ -164,6 +157,31 @@ async fn query(
         );
     }
     Ok(found)
+}
+
+/// Runs the lookup on the task's connection, opening it if there is none. After any failure
+/// the connection is dropped, to be reopened: even a "database" error can mean it is finished
+/// (PostgreSQL reports a terminated backend as SQLSTATE 57P01), and this query has no input
+/// that could make it fail on a healthy connection.
+async fn fetch(
+    db: &Db,
+    conn: &mut Option<AnyConnection>,
+    hashes: &[&str],
+) -> Result<Vec<AnyRow>, sqlx::Error> {
+    let size = hashes.len().next_power_of_two();
+    let mut q = sqlx::query(statement(size));
+    for i in 0..size {
+        q = q.bind(hashes.get(i).copied().unwrap_or(hashes[0]));
+    }
+    let connection = match conn {
+        Some(c) => c,
+        None => conn.insert(db.connect_dedicated().await?),
+    };
+    let result = q.fetch_all(&mut *connection).await;
+    if result.is_err() {
+        *conn = None;
+    }
+    result
 }
 
 /// The lookup for `size` hashes (`size` a power of two up to `MAX_BATCH`).

@@ -285,3 +285,47 @@ async fn concurrent_requests_each_get_their_own_tokens_answer(backend: Backend) 
         }
     }
 }
+
+/// The token lookup keeps its own database connection (decision 0005). When PostgreSQL drops
+/// it (restart, failover, an administrator), the lookup reconnects and retries: no request
+/// fails, and none gets a 401 that would tell a valid client its token is bad.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_lookup_reconnects_after_postgresql_drops_its_connection() {
+    let app = spawn_app(Backend::Postgres).await;
+    let (_browser, token) = app.member_with_token("grace@example.com").await;
+    let status = || async {
+        app.api(Method::GET, "/users/me", Some(&token), None)
+            .await
+            .status()
+            .as_u16()
+    };
+    assert_eq!(status().await, 200);
+
+    let pool = app.state.app.db.pool();
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("terminate the other connections");
+    // Termination is asynchronous: wait until the lookup's connection is really gone.
+    for _ in 0..100 {
+        let others: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(pool)
+        .await
+        .expect("count connections")
+        .try_get("n")
+        .expect("n");
+        if others == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    assert_eq!(status().await, 200, "the first request after the drop");
+    assert_eq!(status().await, 200, "and the next");
+}
