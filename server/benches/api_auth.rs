@@ -1,5 +1,6 @@
 //! Throughput of an authenticated API call (`GET /api/v1/users/me`, bearer token: format
-//! check, hash, one indexed lookup, user load) against an unauthenticated route of the same
+//! check, hash, the token and its owner read by one indexed query, batched with concurrent
+//! requests) against an unauthenticated route of the same
 //! server (`GET /healthz`), run side by side in alternating rounds. Prints requests/second
 //! and the ratio (the goal is at least 60 %), then the latency of each route one request at a
 //! time. Results go to docs/benchmarks.md.
