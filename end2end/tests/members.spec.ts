@@ -48,6 +48,18 @@ test('a collaborator sees the members but no owner controls, and the server refu
   await expect(page.getByRole('button', { name: 'Remove' })).toHaveCount(0);
   await expect(page.getByText('Only owners can change roles or remove members.')).toBeVisible();
 
+  // Searching by email prefix (case-insensitive), the empty result, and clearing the search.
+  const search = page.getByRole('search');
+  await search.getByLabel('Email').fill('ALAN');
+  await search.getByRole('button', { name: 'Filter' }).click();
+  await expect(page.getByTestId('member-table').locator('tbody tr')).toHaveCount(1);
+  await expect(page.getByTestId('member-table').locator('tr[data-email="alan@example.com"]')).toBeVisible();
+  await search.getByLabel('Email').fill('nobody-');
+  await search.getByRole('button', { name: 'Filter' }).click();
+  await expect(page.getByTestId('no-members')).toHaveText("No member's email starts with that.");
+  await search.getByRole('button', { name: 'Clear' }).click();
+  await expect(page.getByTestId('member-table').locator('tr[data-email="alan@example.com"]')).toBeVisible();
+
   // Calling the server function directly with this browser's session is refused.
   const refused = await page.request.post(`${DEV_CONSOLE}/fn/owner/remove_user`, {
     form: { user_id: 'usr_00000000000000000000000000000000' },

@@ -8,12 +8,15 @@ use leptos::prelude::*;
 pub async fn list_members(
     paging_token: Option<String>,
     is_service_account: Option<bool>,
+    /// Email prefix, case-insensitive; empty means everyone.
+    email: Option<String>,
 ) -> Result<MemberPage, AppError> {
     use crate::server::{auth, members};
     let (state, _actor, meta) = auth::require_actor().await?;
     let query = members::MemberQuery {
         paging_token,
         is_service_account,
+        email: email.filter(|e| !e.trim().is_empty()),
         ..Default::default()
     };
     members::list(&state.db, &state.org.id, &query, &meta)

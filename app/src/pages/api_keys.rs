@@ -3,6 +3,7 @@
 use crate::api::service_accounts::{list_api_keys, RevokeApiKey};
 use crate::components::dialogs::ConfirmDialog;
 use crate::components::error_box::ErrorBox;
+use crate::components::filter_form::FilterForm;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
 use crate::components::pager::Pager;
 use crate::model::{format_timestamp, ApiKeyInfo, Me, Role};
@@ -23,7 +24,6 @@ pub fn ApiKeysPage() -> impl IntoView {
 #[component]
 fn ApiKeysManager() -> impl IntoView {
     let revoke = ServerAction::<RevokeApiKey>::new();
-    let filter_input = RwSignal::new(String::new());
     let filter = RwSignal::new(String::new());
     let pages = RwSignal::new(vec![None::<String>]);
     let keys = Resource::new(
@@ -39,21 +39,8 @@ fn ApiKeysManager() -> impl IntoView {
     let pending = RwSignal::new(None::<ApiKeyInfo>);
     view! {
         <section class="card">
-            <form class="inline-form" role="search" on:submit=move |ev| {
-                ev.prevent_default();
-                filter.set(filter_input.get_untracked().trim().to_string());
-                pages.set(vec![None]);
-            }>
-                <label for="key-filter">"Service account email"</label>
-                <input id="key-filter" type="search" placeholder="exact or prefix, e.g. etl-" prop:value=move || filter_input.get()
-                    on:input=move |ev| filter_input.set(event_target_value(&ev)) />
-                <button class="btn" type="submit">"Filter"</button>
-                <Show when=move || !filter.get().is_empty()>
-                    <button class="btn btn-quiet" type="button" on:click=move |_| {
-                        filter_input.set(String::new()); filter.set(String::new()); pages.set(vec![None]);
-                    }>"Clear"</button>
-                </Show>
-            </form>
+            <FilterForm filter pages id="key-filter" label="Service account email"
+                placeholder="exact or prefix, e.g. etl-" />
             {move || revoke.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error /> })}
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {

@@ -1,9 +1,11 @@
-//! Users & IAM. The Users tab: everyone sees the members; owners change roles, rotate a
+//! Users & IAM. The Users tab: everyone sees the members (searchable by email prefix); owners
+//! change roles, rotate a
 //! member's key and remove members, each behind a confirmation. The server refuses all three
 //! for anyone but an owner; the buttons are hidden from collaborators only as a courtesy.
 use crate::api::members::{list_members, ChangeRole, RemoveUser, RotateUserKey};
 use crate::components::dialogs::{ConfirmDialog, NewTokenDialog};
 use crate::components::error_box::ErrorBox;
+use crate::components::filter_form::FilterForm;
 use crate::components::iam_tabs::IamTabs;
 use crate::components::pager::Pager;
 use crate::model::{format_timestamp, Me, Member, Role};
@@ -29,15 +31,17 @@ pub fn IamPage() -> impl IntoView {
     let remove = ServerAction::<RemoveUser>::new();
     // Paging: a stack of tokens, the last one is the page shown.
     let pages = RwSignal::new(vec![None::<String>]);
+    let filter = RwSignal::new(String::new());
     let members = Resource::new(
         move || {
             (
+                filter.get(),
                 pages.get().last().cloned().flatten(),
                 change_role.version().get(),
                 remove.version().get(),
             )
         },
-        |(token, _, _)| list_members(token, Some(false)),
+        |(email, token, _, _)| list_members(token, Some(false), Some(email)),
     );
     let pending = RwSignal::new(None::<Pending>);
     let rotated = rotate.value();
@@ -69,12 +73,19 @@ pub fn IamPage() -> impl IntoView {
                 {if is_owner { "As an owner you can change roles, rotate a member's CLI key and remove members." }
                  else { "Only owners can change roles or remove members." }}
             </p>
+            <FilterForm filter pages id="member-filter" label="Email"
+                placeholder="prefix, e.g. grace" />
             {move || action_error().map(|error| view! { <ErrorBox error /> })}
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || {
                     let my_id = my_id.clone();
                     Suspend::new(async move {
                     match members.await {
+                        Ok(page) if page.results.is_empty() => view! {
+                            <p class="empty" data-testid="no-members">
+                                {if filter.get_untracked().is_empty() { "No members yet." } else { "No member's email starts with that." }}
+                            </p>
+                        }.into_any(),
                         Ok(page) => {
                             let next = page.next_paging_token.clone();
                             view! {

@@ -13,6 +13,7 @@ on_both_backends!(
     removing_a_user_ends_their_sessions_and_tokens,
     paging_returns_every_member_exactly_once,
     bad_input_gets_400_naming_the_field,
+    the_users_page_searches_members_by_email_prefix,
 );
 
 async fn owner_only_api_routes_refuse_collaborators_and_anonymous_callers(backend: Backend) {
@@ -386,4 +387,48 @@ async fn bad_input_gets_400_naming_the_field(backend: Backend) {
         .api(Method::GET, "/nothing/here", Some(&token), None)
         .await;
     assert_eq!(unknown.status(), 404);
+}
+
+/// The Users tab's search box: the `members` server function filters by email prefix,
+/// case-insensitively; an empty search lists everyone; anonymous callers are refused.
+async fn the_users_page_searches_members_by_email_prefix(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (grace, _) = app.member_with_token("grace@example.com").await;
+    app.member_with_token("alan@example.com").await;
+    app.member_with_token("ada@example.com").await;
+    let emails = |body: serde_json::Value| -> Vec<String> {
+        body["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|m| m["email"].as_str().expect("email").to_string())
+            .collect()
+    };
+    for (search, expected) in [
+        ("GR", vec!["grace@example.com"]),
+        ("a", vec!["ada@example.com", "alan@example.com"]),
+        (
+            "",
+            vec!["ada@example.com", "alan@example.com", "grace@example.com"],
+        ),
+        ("nobody", vec![]),
+    ] {
+        let response = grace
+            .call_fn(
+                "members",
+                &[("is_service_account", "false"), ("email", search)],
+            )
+            .await;
+        assert_eq!(response.status(), 200, "{search:?}");
+        assert_eq!(
+            emails(response.json().await.unwrap()),
+            expected,
+            "{search:?}"
+        );
+    }
+    let anonymous = app
+        .without_cookies()
+        .call_fn("members", &[("email", "a")])
+        .await;
+    assert_eq!(anonymous.status(), 401);
 }

@@ -1,0 +1,37 @@
+use leptos::prelude::*;
+
+/// A one-field search form over a keyset-paged list. Submitting sets `filter` (trimmed) and
+/// goes back to the first page; "Clear" appears while a filter is applied.
+#[component]
+pub fn FilterForm(
+    /// The applied filter; the list's resource reads it.
+    filter: RwSignal<String>,
+    /// The list's paging stack, reset to the first page on every change of filter.
+    pages: RwSignal<Vec<Option<String>>>,
+    id: &'static str,
+    label: &'static str,
+    placeholder: &'static str,
+) -> impl IntoView {
+    let typed = RwSignal::new(filter.get_untracked());
+    let apply = move |value: String| {
+        filter.set(value);
+        pages.set(vec![None]);
+    };
+    view! {
+        <form class="inline-form" role="search" on:submit=move |ev| {
+            ev.prevent_default();
+            apply(typed.get_untracked().trim().to_string());
+        }>
+            <label for=id>{label}</label>
+            <input id=id type="search" placeholder=placeholder prop:value=move || typed.get()
+                on:input=move |ev| typed.set(event_target_value(&ev)) />
+            <button class="btn" type="submit">"Filter"</button>
+            <Show when=move || !filter.get().is_empty()>
+                <button class="btn btn-quiet" type="button" on:click=move |_| {
+                    typed.set(String::new());
+                    apply(String::new());
+                }>"Clear"</button>
+            </Show>
+        </form>
+    }
+}
