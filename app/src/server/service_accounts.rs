@@ -562,9 +562,15 @@ pub async fn list_api_keys(
     } else {
         paging::like_pattern(&raw_email, true)
     };
-    let keyset = "t.revoked_at IS NULL \
-           AND (t.created_at < $2 OR (t.created_at = $2 AND ($3 = '' OR t.id < $3))) \
-         ORDER BY t.created_at DESC, t.id DESC LIMIT $5";
+    // A row-value comparison, so both backends seek the live-keys index to the page start
+    // (the first page starts before (i64::MAX, "")). The limit is a literal (a validated
+    // number): with `LIMIT $n` a generic PostgreSQL plan assumes a large result and picks a
+    // parallel plan for what is a 51-row index walk.
+    let keyset = format!(
+        "t.revoked_at IS NULL AND (t.created_at, t.id) < ($2, $3) \
+         ORDER BY t.created_at DESC, t.id DESC LIMIT {}",
+        count + 1
+    );
     let sql = if email.is_empty() {
         format!(
             "SELECT t.id, t.owner_kind, t.name, t.last_six, t.created_at, t.created_by_email, t.last_used_at, \
@@ -579,7 +585,7 @@ pub async fn list_api_keys(
             "sa.email = $4"
         } else if db.backend() == Backend::Sqlite {
             // SQLite compares TEXT bytewise: [prefix, prefix+1) is the prefix, on the index.
-            "sa.email >= $4 AND sa.email < $6"
+            "sa.email >= $4 AND sa.email < $5"
         } else {
             // PostgreSQL: LIKE on the text_pattern_ops index (created at start-up).
             "sa.email LIKE $4 ESCAPE '\\'"
@@ -599,8 +605,7 @@ pub async fn list_api_keys(
         .bind(&actor.org_id)
         .bind(before_at)
         .bind(&before_id)
-        .bind(&email)
-        .bind(i64::from(count) + 1);
+        .bind(&email);
     if sqlite_range {
         statement = statement.bind(&range_end);
     }
