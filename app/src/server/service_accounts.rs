@@ -590,14 +590,28 @@ pub async fn list_api_keys(
             // PostgreSQL: LIKE on the text_pattern_ops index (created at start-up).
             "sa.email LIKE $4 ESCAPE '\\'"
         };
-        // Driven from the matching accounts (CROSS JOIN keeps SQLite from walking every key
-        // of the organization in date order instead), then their keys by the owner index.
+        // Driven from the matching accounts, then their keys by the owner index — not by
+        // walking every live key of the organization in date order until enough match. SQLite
+        // keeps the written join order for CROSS JOIN; PostgreSQL reorders joins freely, so
+        // there the accounts are a MATERIALIZED CTE (an optimization fence).
+        let (with, from_where) = if db.backend() == Backend::Sqlite {
+            (
+                String::new(),
+                format!("service_accounts sa CROSS JOIN api_tokens t WHERE sa.org_id = $1 AND {account_filter} AND"),
+            )
+        } else {
+            (
+                format!(
+                    "WITH sa AS MATERIALIZED (SELECT sa.id, sa.email FROM service_accounts sa \
+                     WHERE sa.org_id = $1 AND {account_filter}) "
+                ),
+                "sa CROSS JOIN api_tokens t WHERE".to_string(),
+            )
+        };
         format!(
-            "SELECT t.id, t.owner_kind, t.name, t.last_six, t.created_at, t.created_by_email, t.last_used_at, \
-               sa.email AS owner_email \
-             FROM service_accounts sa CROSS JOIN api_tokens t \
-             WHERE sa.org_id = $1 AND {account_filter} \
-               AND t.owner_kind = 'service_account' AND t.owner_id = sa.id AND {keyset}"
+            "{with}SELECT t.id, t.owner_kind, t.name, t.last_six, t.created_at, t.created_by_email, \
+               t.last_used_at, sa.email AS owner_email \
+             FROM {from_where} t.owner_kind = 'service_account' AND t.owner_id = sa.id AND {keyset}"
         )
     };
     let (_, range_end) = prefix_range(&raw_email);
