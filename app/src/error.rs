@@ -21,6 +21,12 @@ pub enum AppError {
     Internal { request_id: String },
     #[error("Could not reach the server: {0}")]
     Transport(String),
+    #[error("Too many requests from your address. Try again in {retry_after_seconds} seconds.")]
+    RateLimited { retry_after_seconds: u64 },
+    #[error("Gatehouse is overloaded right now. Try again in a few seconds.")]
+    Unavailable,
+    #[error("The request is too large.")]
+    TooLarge,
 }
 
 impl AppError {
@@ -32,6 +38,9 @@ impl AppError {
             AppError::InvalidInput(_) => 400,
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
+            AppError::RateLimited { .. } => 429,
+            AppError::Unavailable => 503,
+            AppError::TooLarge => 413,
             AppError::Internal { .. } | AppError::Transport(_) => 500,
         }
     }
@@ -40,7 +49,16 @@ impl AppError {
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
+    /// On the server, the framework's own failures to read a call's arguments are the caller's
+    /// fault (400, not 500); on the client, everything else is a transport failure.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        match value {
+            ServerFnErrorErr::Args(m)
+            | ServerFnErrorErr::MissingArg(m)
+            | ServerFnErrorErr::Deserialization(m) => {
+                AppError::InvalidInput(format!("The request's arguments could not be read: {m}"))
+            }
+            other => AppError::Transport(other.to_string()),
+        }
     }
 }

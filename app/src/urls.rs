@@ -25,16 +25,19 @@ pub fn is_console_page(path: &str) -> bool {
         })
 }
 
+/// Longest `next` kept (it is stored with every sign-in attempt); longer ones go home.
+pub const MAX_NEXT_LEN: usize = 512;
+
 /// `next` is only ever a local absolute path: `/…` but not `//…` (protocol-relative) nor
-/// `/\…` (which browsers treat like `//`), with no scheme and no control characters.
-/// Anything else falls back to `/`.
+/// `/\…` (which browsers treat like `//`), with no scheme and no control characters, at
+/// most [`MAX_NEXT_LEN`] bytes. Anything else falls back to `/`.
 pub fn safe_next_path(next: Option<&str>) -> String {
     match next {
         Some(p)
             if p.starts_with('/')
                 && !p.starts_with("//")
                 && !p.starts_with("/\\")
-                && p.len() <= 2048
+                && p.len() <= MAX_NEXT_LEN
                 && !p.chars().any(|c| c.is_control() || c == '\\') =>
         {
             p.to_string()

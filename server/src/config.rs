@@ -42,6 +42,13 @@ pub struct Config {
     pub allow_sha1: bool,
     pub attributes: AttributeNames,
     pub session_idle_minutes: i64,
+    pub session_max_hours: i64,
+    /// Peers whose `X-Forwarded-For` is believed (reverse proxies).
+    pub trusted_proxies: Vec<IpNet>,
+    /// Requests per client IP and minute to `/saml/login` and `/saml/acs` together.
+    pub signin_rate_per_minute: u32,
+    /// Failed bearer authentications per client IP and minute before 429.
+    pub auth_failures_per_minute: u32,
 }
 
 impl Config {
@@ -107,7 +114,6 @@ struct FileConfig {
     database_url: Option<String>,
     idp_metadata: Option<String>,
     dev_idp: Option<bool>,
-    dev_idp_force: Option<bool>,
     org_id: Option<String>,
     org_name: Option<String>,
     owner_emails: Option<Vec<String>>,
@@ -118,6 +124,10 @@ struct FileConfig {
     name_attribute: Option<String>,
     groups_attribute: Option<String>,
     session_idle_minutes: Option<i64>,
+    session_max_hours: Option<i64>,
+    trusted_proxies: Option<Vec<String>>,
+    signin_rate_per_minute: Option<u32>,
+    auth_failures_per_minute: Option<u32>,
 }
 
 /// One setting's value and where it came from, for error messages.
@@ -212,13 +222,20 @@ impl Config {
         let public_url = match l.string("public_url", &l.file.public_url) {
             Some((name, v)) => parse_public_url(&name, &v)?,
             None => {
-                let host = if listen_addr.ip().is_unspecified() {
-                    "127.0.0.1".to_string()
-                } else {
-                    match listen_addr.ip() {
-                        IpAddr::V6(ip) => format!("[{ip}]"),
-                        IpAddr::V4(ip) => ip.to_string(),
-                    }
+                // A URL made up from a non-loopback listen address would be a guess that
+                // decides the SAML audience, the cookie's Secure flag and the dev IdP check.
+                if !listen_addr.ip().is_loopback() {
+                    return Err(invalid(
+                        "GATEHOUSE_PUBLIC_URL",
+                        format!(
+                            "is required when listening on a non-loopback address ({listen_addr}): \
+                             set the URL people reach Gatehouse at"
+                        ),
+                    ));
+                }
+                let host = match listen_addr.ip() {
+                    IpAddr::V6(ip) => format!("[{ip}]"),
+                    IpAddr::V4(ip) => ip.to_string(),
                 };
                 parse_public_url(
                     "GATEHOUSE_PUBLIC_URL",
@@ -248,9 +265,12 @@ impl Config {
             .string("idp_metadata", &l.file.idp_metadata)
             .filter(|(_, v)| !v.trim().is_empty());
         let dev_idp = l.boolean("dev_idp", l.file.dev_idp)?;
-        let force = l
-            .boolean("dev_idp_force", l.file.dev_idp_force)?
-            .unwrap_or(false);
+        if (env)("GATEHOUSE_DEV_IDP_FORCE").is_some() {
+            return Err(invalid(
+                "GATEHOUSE_DEV_IDP_FORCE",
+                "is no longer supported: the development IdP only runs on loopback",
+            ));
+        }
         let idp = match (metadata, dev_idp) {
             (Some((name, _)), Some(true)) => {
                 return Err(invalid(
@@ -273,12 +293,13 @@ impl Config {
             }
             (None, _) => IdpSource::Dev,
         };
-        if idp == IdpSource::Dev && !force && !is_loopback(&public_url) {
+        if idp == IdpSource::Dev && !(is_loopback(&public_url) && listen_addr.ip().is_loopback()) {
             return Err(invalid(
                 "GATEHOUSE_DEV_IDP",
                 format!(
-                    "the development IdP signs anyone in; it is refused on a non-loopback public URL ({public_url}). \
-                     Configure GATEHOUSE_IDP_METADATA, or set GATEHOUSE_DEV_IDP_FORCE=true if you really mean it"
+                    "the development IdP signs anyone in, so it runs only when both the listen address \
+                     ({listen_addr}) and the public URL ({public_url}) are loopback. \
+                     Configure GATEHOUSE_IDP_METADATA for a real identity provider"
                 ),
             ));
         }
@@ -360,6 +381,56 @@ impl Config {
             None => 8 * 60,
         };
 
+        let session_max_hours = match l.string(
+            "session_max_hours",
+            &l.file.session_max_hours.map(|m| m.to_string()),
+        ) {
+            Some((name, v)) => match v.trim().parse::<i64>() {
+                Ok(h) if (1..=30 * 24).contains(&h) && h * 60 >= session_idle_minutes => h,
+                _ => {
+                    return Err(invalid(
+                        &name,
+                        format!(
+                            "expected hours from 1 to 720, and not less than the idle timeout \
+                             ({session_idle_minutes} minutes), got {v:?}"
+                        ),
+                    ))
+                }
+            },
+            None => (24).max((session_idle_minutes + 59) / 60),
+        };
+
+        let trusted_proxies = match l.list("trusted_proxies", &l.file.trusted_proxies) {
+            Some((name, list)) => list
+                .iter()
+                .map(|p| {
+                    IpNet::parse(p).ok_or_else(|| {
+                        invalid(&name, format!("{p:?} is not an IP address or CIDR range"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+        let per_minute = |key: &str, file: Option<u32>, default: u32| -> Result<u32, ConfigError> {
+            match l.string(key, &file.map(|n| n.to_string())) {
+                Some((name, v)) => match v.trim().parse::<u32>() {
+                    Ok(n) if (1..=100_000).contains(&n) => Ok(n),
+                    _ => Err(invalid(
+                        &name,
+                        format!("expected requests per minute from 1 to 100000, got {v:?}"),
+                    )),
+                },
+                None => Ok(default),
+            }
+        };
+        let signin_rate_per_minute =
+            per_minute("signin_rate_per_minute", l.file.signin_rate_per_minute, 60)?;
+        let auth_failures_per_minute = per_minute(
+            "auth_failures_per_minute",
+            l.file.auth_failures_per_minute,
+            30,
+        )?;
+
         Ok(Config {
             listen_addr,
             public_url,
@@ -373,6 +444,10 @@ impl Config {
             allow_sha1,
             attributes,
             session_idle_minutes,
+            session_max_hours,
+            trusted_proxies,
+            signin_rate_per_minute,
+            auth_failures_per_minute,
         })
     }
 }
@@ -406,6 +481,48 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// An IP address or a CIDR range, for the trusted-proxy list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpNet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    pub fn parse(text: &str) -> Option<IpNet> {
+        let text = text.trim();
+        let (addr, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a.parse::<IpAddr>().ok()?, Some(p.parse::<u8>().ok()?)),
+            None => (text.parse::<IpAddr>().ok()?, None),
+        };
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(IpNet { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
 fn valid_org_id(v: &str) -> bool {
     (3..=64).contains(&v.len())
         && v.starts_with(|c: char| c.is_ascii_lowercase())
@@ -413,8 +530,13 @@ fn valid_org_id(v: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
-/// Lower-cases and checks the shape of an email address.
+/// Lower-cases and checks the shape of an email address. Non-ASCII addresses are refused:
+/// SQLite's `LOWER` folds ASCII only and PostgreSQL's folds Unicode, so two spellings of one
+/// non-ASCII address could be one user on one backend and two on the other (decision 0007).
 pub fn normalize_email(raw: &str) -> Option<String> {
+    if !raw.is_ascii() {
+        return None;
+    }
     let email = raw.trim().to_ascii_lowercase();
     let (local, domain) = email.split_once('@')?;
     let ok = !local.is_empty()
@@ -536,22 +658,33 @@ mod tests {
     }
 
     #[test]
-    fn the_dev_idp_is_refused_on_a_public_url_unless_forced() {
+    fn the_dev_idp_runs_only_when_listen_address_and_public_url_are_both_loopback() {
         let err = load(
             None,
             &[("GATEHOUSE_PUBLIC_URL", "https://console.example.com")],
         )
         .unwrap_err();
         assert_eq!(err.setting, "GATEHOUSE_DEV_IDP");
-        let forced = load(
+        // The hole this closes: all interfaces, with a loopback public URL.
+        let err = load(
+            None,
+            &[
+                ("GATEHOUSE_LISTEN_ADDR", "0.0.0.0:3000"),
+                ("GATEHOUSE_PUBLIC_URL", "http://127.0.0.1:3000"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(err.setting, "GATEHOUSE_DEV_IDP");
+        // Forcing is gone.
+        let err = load(
             None,
             &[
                 ("GATEHOUSE_PUBLIC_URL", "https://console.example.com"),
                 ("GATEHOUSE_DEV_IDP_FORCE", "true"),
             ],
         )
-        .unwrap();
-        assert_eq!(forced.idp, IdpSource::Dev);
+        .unwrap_err();
+        assert_eq!(err.setting, "GATEHOUSE_DEV_IDP_FORCE");
         for ok in [
             "http://localhost:3000",
             "http://127.0.0.5:80",
@@ -559,6 +692,71 @@ mod tests {
         ] {
             assert!(load(None, &[("GATEHOUSE_PUBLIC_URL", ok)]).is_ok(), "{ok}");
         }
+    }
+
+    #[test]
+    fn a_non_loopback_listen_address_needs_an_explicit_public_url() {
+        for addr in ["0.0.0.0:3000", "[::]:3000", "10.1.2.3:3000"] {
+            let err = load(
+                None,
+                &[
+                    ("GATEHOUSE_LISTEN_ADDR", addr),
+                    ("GATEHOUSE_IDP_METADATA", "/etc/idp.xml"),
+                ],
+            )
+            .unwrap_err();
+            assert_eq!(err.setting, "GATEHOUSE_PUBLIC_URL", "{addr}");
+        }
+        let ok = load(
+            None,
+            &[
+                ("GATEHOUSE_LISTEN_ADDR", "0.0.0.0:3000"),
+                ("GATEHOUSE_PUBLIC_URL", "https://console.example.com"),
+                ("GATEHOUSE_IDP_METADATA", "/etc/idp.xml"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(ok.public_url.as_str(), "https://console.example.com/");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_cidr_ranges() {
+        let c = load(
+            None,
+            &[("GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/8, ::1, 192.168.1.7")],
+        )
+        .unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(c.trusted_proxies[0].contains(ip("10.200.3.4")));
+        assert!(!c.trusted_proxies[0].contains(ip("11.0.0.1")));
+        assert!(c.trusted_proxies[0].contains(ip("::ffff:10.0.0.1")));
+        assert!(c.trusted_proxies[1].contains(ip("::1")));
+        assert!(!c.trusted_proxies[2].contains(ip("192.168.1.8")));
+        assert_eq!(
+            load(None, &[("GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/33")])
+                .unwrap_err()
+                .setting,
+            "GATEHOUSE_TRUSTED_PROXIES"
+        );
+        assert_eq!(
+            IpNet::parse("0.0.0.0/0").map(|n| n.contains(ip("8.8.8.8"))),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn the_absolute_session_lifetime_is_at_least_the_idle_timeout() {
+        let c = load(None, &[]).unwrap();
+        assert_eq!((c.session_idle_minutes, c.session_max_hours), (480, 24));
+        let err = load(
+            None,
+            &[
+                ("GATEHOUSE_SESSION_IDLE_MINUTES", "600"),
+                ("GATEHOUSE_SESSION_MAX_HOURS", "2"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(err.setting, "GATEHOUSE_SESSION_MAX_HOURS");
     }
 
     #[test]
@@ -596,6 +794,10 @@ mod tests {
             "ada@localhost",
             "a b@x.io",
             "a@x.io@y.io",
+            // Non-ASCII is refused, so both backends fold case the same way.
+            "ÅSA@example.com",
+            "asa@exämple.com",
+            "ǅ@x.io",
         ] {
             assert_eq!(normalize_email(bad), None, "{bad:?}");
         }

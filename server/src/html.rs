@@ -29,6 +29,9 @@ pub fn page(title: &str, body: &str) -> String {
     )
 }
 
+/// The auto-post page's only script; the CSP allows it by its SHA-256 (front_door::headers).
+pub const AUTO_POST_SCRIPT: &str = "document.getElementById('saml-post').submit();";
+
 /// A page that POSTs `fields` to `action` at once (the SAML HTTP-POST binding), with a button
 /// for browsers without JavaScript.
 pub fn auto_post(action: &str, fields: &[(&str, &str)]) -> String {
@@ -47,7 +50,7 @@ pub fn auto_post(action: &str, fields: &[(&str, &str)]) -> String {
         &format!(
             "<h1>Signing you in…</h1><form id=\"saml-post\" method=\"post\" action=\"{}\">{inputs}\
              <noscript><button class=\"btn btn-primary\" type=\"submit\">Continue</button></noscript></form>\
-             <script>document.getElementById('saml-post').submit();</script>",
+             <script>{AUTO_POST_SCRIPT}</script>",
             escape(action)
         ),
     )

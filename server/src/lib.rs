@@ -2,8 +2,10 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod api;
+pub mod blocking;
 pub mod config;
 pub mod dev_idp;
+pub mod front_door;
 pub mod html;
 pub mod routes;
 pub mod saml;
@@ -14,16 +16,26 @@ use app::server::db::Db;
 use app::server::state::AppState;
 use app::server::token_lookup::TokenLookup;
 use app::server::{org, saml_store};
+use blocking::BlockingPool;
 use config::{Config, IdpSource};
 use dev_idp::DevIdp;
+use front_door::rate_limit::RateLimiter;
 use leptos::config::LeptosOptions;
-use routes::{RolePolicy, ServerState, SessionSettings};
+use routes::{Limits, RolePolicy, ServerState, SessionSettings};
 use samael::metadata::EntityDescriptor;
 use saml::{SamlSp, SpOptions};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+
+/// SAML responses checked at once (each on a blocking thread), how long a response waits for a
+/// free slot, and how long its check may take before the sign-in is answered "busy".
+const SAML_CHECK_SLOTS: usize = 4;
+const SAML_CHECK_WAIT_FOR_SLOT: Duration = Duration::from_secs(2);
+const SAML_CHECK_TIME_LIMIT: Duration = Duration::from_secs(5);
+/// After SIGTERM, in-flight requests get this long to finish; then the server stops anyway.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -97,12 +109,23 @@ impl Application {
             app: AppState {
                 token_lookup: TokenLookup::start(db.clone()),
                 db,
-                clock,
+                clock: clock.clone(),
                 org,
                 dev_idp: dev_idp.is_some(),
             },
             leptos: leptos_options(),
             saml: Arc::new(saml),
+            https: config.public_url_is_https(),
+            saml_checks: BlockingPool::new(
+                SAML_CHECK_SLOTS,
+                SAML_CHECK_WAIT_FOR_SLOT,
+                SAML_CHECK_TIME_LIMIT,
+            ),
+            limits: Arc::new(Limits {
+                signin: RateLimiter::new(config.signin_rate_per_minute, clock.clone()),
+                auth_failures: RateLimiter::new(config.auth_failures_per_minute, clock.clone()),
+            }),
+            trusted_proxies: config.trusted_proxies.clone().into(),
             dev_idp,
             public_origin: config.public_url.origin().ascii_serialization().into(),
             roles: Arc::new(RolePolicy {
@@ -115,6 +138,7 @@ impl Application {
             SessionSettings {
                 secure_cookie: config.public_url_is_https(),
                 idle_minutes: config.session_idle_minutes,
+                max_hours: config.session_max_hours,
             },
         );
         Ok(Application {
@@ -156,9 +180,25 @@ impl Application {
                 tracing::debug!("TCP_NODELAY: {e}");
             }
         });
-        let served = axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        let stopping = Arc::new(tokio::sync::Notify::new());
+        let signal = {
+            let stopping = stopping.clone();
+            async move {
+                shutdown_signal().await;
+                stopping.notify_one();
+            }
+        };
+        let server = axum::serve(listener, service).with_graceful_shutdown(signal);
+        let served = tokio::select! {
+            served = server => served,
+            _ = async {
+                stopping.notified().await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => {
+                tracing::warn!("requests still running {SHUTDOWN_GRACE:?} after the shutdown signal; stopping anyway");
+                Ok(())
+            }
+        };
         purge.abort();
         self.state.app.db.close().await;
         served

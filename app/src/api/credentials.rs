@@ -34,3 +34,28 @@ pub async fn revoke_all_my_credentials() -> Result<NewToken, AppError> {
         .await
         .map_err(auth::refuse)
 }
+
+/// "Sign out everywhere": ends every browser session of mine, this one included, on every
+/// replica. Tokens are not touched (that is "Revoke all credentials"). Returns how many
+/// sessions ended.
+#[server(prefix = "/fn", endpoint = "sign_out_everywhere")]
+pub async fn sign_out_everywhere() -> Result<u64, AppError> {
+    use crate::server::audit::{self, Target};
+    use crate::server::{auth, session_store};
+    let (state, actor, meta) = auth::require_actor().await?;
+    let ended = session_store::delete_sessions_of_user(&state.db, &actor.id)
+        .await
+        .map_err(|e| auth::refuse(meta.internal("ending sessions", &e)))?;
+    audit::record(
+        state.db.pool(),
+        state.clock.unix(),
+        Some(&actor),
+        &meta,
+        "sessions.signed_out_everywhere",
+        Target::user(&actor.id, &actor.email),
+        Some(&format!("{ended} sessions ended")),
+    )
+    .await
+    .map_err(|e| auth::refuse(meta.internal("auditing sign-out everywhere", &e)))?;
+    Ok(ended)
+}

@@ -1,5 +1,7 @@
 //! Credentials: the signed-in member's personal CLI tokens.
-use crate::api::credentials::{list_my_tokens, CreateMyToken, RevokeAllMyCredentials};
+use crate::api::credentials::{
+    list_my_tokens, CreateMyToken, RevokeAllMyCredentials, SignOutEverywhere,
+};
 use crate::components::dialogs::{ConfirmDialog, NewTokenDialog};
 use crate::components::error_box::ErrorBox;
 use crate::model::format_timestamp;
@@ -18,6 +20,16 @@ pub fn CredentialsPage() -> impl IntoView {
     let confirming = RwSignal::new(false);
     let create_value = create.value();
     let revoke_value = revoke_all.value();
+    let sign_out_all = ServerAction::<SignOutEverywhere>::new();
+    let sign_out_value = sign_out_all.value();
+    let confirming_sign_out = RwSignal::new(false);
+    // This session ended too: go to the sign-in page with a full load.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = sign_out_value.get() {
+            #[cfg(feature = "hydrate")]
+            let _ = window().location().set_href(crate::urls::SIGN_IN);
+        }
+    });
 
     view! {
         <Title text="Credentials" />
@@ -80,6 +92,28 @@ pub fn CredentialsPage() -> impl IntoView {
                 _ => None,
             }}
         </section>
+
+        <section class="card">
+            <div class="card-head">
+                <h2>"Browser sessions"</h2>
+                <button class="btn btn-danger-quiet" on:click=move |_| confirming_sign_out.set(true)>"Sign out everywhere"</button>
+            </div>
+            <p class="hint">"Ends every console session you have — on this and every other browser or device. Your tokens keep working."</p>
+            {move || match sign_out_value.get() {
+                Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
+                _ => None,
+            }}
+        </section>
+
+        <Show when=move || confirming_sign_out.get()>
+            <ConfirmDialog
+                title="Sign out everywhere?".to_string()
+                message="Every browser session you have ends now, this one included. You will need to sign in again.".to_string()
+                confirm_label="Sign out everywhere".to_string()
+                on_confirm=Callback::new(move |_| { confirming_sign_out.set(false); sign_out_all.dispatch(SignOutEverywhere {}); })
+                on_cancel=Callback::new(move |_| confirming_sign_out.set(false))
+            />
+        </Show>
 
         <Show when=move || confirming.get()>
             <ConfirmDialog

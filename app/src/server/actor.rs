@@ -59,7 +59,28 @@ pub struct RequestMeta {
     pub source_ip: Option<String>,
 }
 
+/// The client's address as the server's front door resolved it (the TCP peer, or behind a
+/// trusted proxy the address it forwarded for), in each request's extensions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp {
+    pub ip: std::net::IpAddr,
+    /// The TCP peer itself (differs from `ip` behind a trusted proxy).
+    pub peer: std::net::IpAddr,
+}
+
 impl RequestMeta {
+    /// The one reader of a request's id (always made by the server) and client address.
+    pub fn from_parts(headers: &http::HeaderMap, extensions: &http::Extensions) -> Self {
+        RequestMeta {
+            request_id: headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("unknown")
+                .to_string(),
+            source_ip: extensions.get::<ClientIp>().map(|c| c.ip.to_string()),
+        }
+    }
+
     /// Logs an internal failure with this request's id; users get a plain message and the id.
     pub fn internal(&self, context: &str, err: &dyn std::fmt::Display) -> AppError {
         tracing::error!(request_id = %self.request_id, "{context}: {err}");

@@ -54,6 +54,40 @@ where
     Ok(())
 }
 
+/// Refused sign-ins arrive unauthenticated and can arrive by the thousand: they are kept as
+/// one row per source address and minute (`repeat_count` counts them), so a flood adds rows
+/// at the rate the sign-in rate limit allows addresses, not at the rate it sends requests.
+/// The row keeps the first refusal's request id and reason.
+pub async fn record_refused_signin<'e, E>(
+    executor: E,
+    now: i64,
+    meta: &RequestMeta,
+    reason: &str,
+) -> Result<(), sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let minute = now.div_euclid(60);
+    let source = meta.source_ip.as_deref().unwrap_or("unknown");
+    let id = format!(
+        "aud_refused_{minute}_{}",
+        &super::tokens::hash_token(source)[..24]
+    );
+    sqlx::query(
+        "INSERT INTO audit_events (id, at, actor_kind, action, target_kind, source_ip, request_id, \
+         detail, repeat_count) VALUES ($1, $2, 'anonymous', 'signin.refused', 'user', $3, $4, $5, 1) \
+         ON CONFLICT (id) DO UPDATE SET repeat_count = audit_events.repeat_count + 1",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(meta.source_ip.clone())
+    .bind(meta.request_id.clone())
+    .bind(reason)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
 /// Audit rows, newest first, optionally only those whose actor or target email starts with
 /// `email`. Owner-only.
 pub async fn list(
@@ -90,7 +124,7 @@ pub async fn list(
         .unwrap_or_default();
     let rows = sqlx::query(
         "SELECT id, at, actor_kind, actor_email, actor_token, action, target_kind, target_id, target_email, \
-           source_ip, request_id, detail FROM audit_events \
+           source_ip, request_id, detail, repeat_count FROM audit_events \
          WHERE (at < $1 OR (at = $1 AND ($2 = '' OR id < $2))) \
            AND ($3 = '' OR LOWER(actor_email) LIKE $3 ESCAPE '\\' OR LOWER(target_email) LIKE $3 ESCAPE '\\') \
          ORDER BY at DESC, id DESC LIMIT $4",
@@ -112,6 +146,13 @@ pub async fn list(
             let target_id: Option<String> = row.try_get("target_id")?;
             let at: i64 = row.try_get("at")?;
             let id: String = row.try_get("id")?;
+            let detail: Option<String> = row.try_get("detail")?;
+            let repeat_count: i64 = row.try_get("repeat_count")?;
+            let detail = match (detail, repeat_count) {
+                (d, n) if n <= 1 => d,
+                (Some(d), n) => Some(format!("{d} (and {} more that minute)", n - 1)),
+                (None, n) => Some(format!("{n} times that minute")),
+            };
             last_key = Some((at, id));
             Ok::<_, sqlx::Error>(AuditEntry {
                 at,
@@ -121,7 +162,7 @@ pub async fn list(
                 target: target_email.or(target_id),
                 source_ip: row.try_get("source_ip")?,
                 request_id: row.try_get("request_id")?,
-                detail: row.try_get("detail")?,
+                detail,
             })
         })()
         .map_err(|e| meta.internal("reading an audit row", &e))?;

@@ -59,23 +59,12 @@ pub async fn require_actor() -> Result<(AppState, Actor, RequestMeta), AppError>
 }
 
 pub fn request_meta() -> RequestMeta {
-    let parts = use_context::<http::request::Parts>();
-    let request_id = parts
-        .as_ref()
-        .and_then(|p| p.headers.get("x-request-id"))
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("unknown")
-        .to_string();
-    let source_ip = parts
-        .as_ref()
-        .and_then(|p| {
-            p.extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        })
-        .map(|info| info.0.ip().to_string());
-    RequestMeta {
-        request_id,
-        source_ip,
+    match use_context::<http::request::Parts>() {
+        Some(parts) => RequestMeta::from_parts(&parts.headers, &parts.extensions),
+        None => RequestMeta {
+            request_id: "unknown".into(),
+            source_ip: None,
+        },
     }
 }
 

@@ -15,6 +15,11 @@ impl Clock {
         Clock(Arc::new(move || OffsetDateTime::now_utc() + offset))
     }
 
+    /// A clock that reads time from `now` (tests move it by hand).
+    pub fn from_fn(now: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
+        Clock(Arc::new(now))
+    }
+
     pub fn now(&self) -> OffsetDateTime {
         (self.0)()
     }

@@ -143,14 +143,16 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbSetupError> {
         .trim_start_matches("sqlite:");
     let path = rest.split('?').next().unwrap_or_default();
     if !path.is_empty() && path != ":memory:" {
+        let create_err = |source| DbSetupError::CreateDir {
+            path: path.to_string(),
+            source,
+        };
         if let Some(parent) = std::path::Path::new(path).parent() {
             if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|source| DbSetupError::CreateDir {
-                    path: path.to_string(),
-                    source,
-                })?;
+                std::fs::create_dir_all(parent).map_err(create_err)?;
             }
         }
+        owner_only_file(std::path::Path::new(path)).map_err(create_err)?;
     }
     Ok(if url.contains("mode=") {
         url.to_string()
@@ -159,6 +161,33 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbSetupError> {
     } else {
         format!("{url}?mode=rwc")
     })
+}
+
+/// The database holds session ids, token hashes and the audit log: only its owner may read it.
+/// Created here with mode 0600 (never a world-readable moment), an existing file is tightened;
+/// SQLite gives its -wal and -shm files the database file's mode.
+fn owner_only_file(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            }
+            Err(e) => Err(e),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(())
+    }
 }
 
 /// True when the error is a unique-constraint violation (both backends).
@@ -180,6 +209,38 @@ mod tests {
         let printed = format!("{db:?}");
         assert!(printed.contains("Sqlite"), "{printed}");
         assert!(!printed.contains("not-for-logs"), "{printed}");
+        db.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_sqlite_file_and_its_wal_are_readable_by_the_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("gatehouse-mode-{}", uuid::Uuid::new_v4()));
+        let file = dir.join("gatehouse.db");
+        let db = Db::connect(&format!("sqlite://{}", file.display()))
+            .await
+            .expect("connect");
+        sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ('o1', 'O', 0)")
+            .execute(db.pool())
+            .await
+            .expect("write");
+        for name in ["gatehouse.db", "gatehouse.db-wal", "gatehouse.db-shm"] {
+            let mode = std::fs::metadata(dir.join(name))
+                .expect(name)
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name} has mode {:o}", mode & 0o777);
+        }
+        db.close().await;
+        // An existing file with a loose mode is tightened at start.
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let db = Db::connect(&format!("sqlite://{}", file.display()))
+            .await
+            .expect("reconnect");
+        let mode = std::fs::metadata(&file).expect("db").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
         db.close().await;
         let _ = std::fs::remove_dir_all(&dir);
     }

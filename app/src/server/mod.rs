@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod credentials;
+pub mod csp;
 pub mod db;
 pub mod ids;
 pub mod members;

@@ -2,41 +2,78 @@
 //! and the assertion replay cache.
 use sqlx::{Any, AnyPool, Row};
 
-/// Records an issued AuthnRequest id and where to send the user afterwards.
+/// An issued AuthnRequest: its id, where to go afterwards, and the hash of the nonce in the
+/// cookie of the browser that started it.
+pub struct IssuedRequest<'a> {
+    pub id: &'a str,
+    pub next_path: &'a str,
+    pub browser_binding: &'a str,
+}
+
+/// Records an issued AuthnRequest.
 pub async fn insert_request(
     pool: &AnyPool,
-    request_id: &str,
-    next_path: &str,
+    request: &IssuedRequest<'_>,
     now: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO saml_requests (id, next_path, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO saml_requests (id, next_path, created_at, expires_at, browser_binding) \
+         VALUES ($1, $2, $3, $4, $5)",
     )
-    .bind(request_id)
-    .bind(next_path)
+    .bind(request.id)
+    .bind(request.next_path)
     .bind(now)
     .bind(expires_at)
+    .bind(request.browser_binding)
     .execute(pool)
     .await?;
     Ok(())
 }
 
-/// Consumes a request id: returns its `next` path if it was issued, is unexpired and has not
-/// been used before. A second call with the same id returns `None`.
+/// What became of an attempt to consume a request id.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Consumed {
+    /// Issued to this browser, unexpired, unused: here is its `next` path. It is gone now.
+    Next(String),
+    /// Issued, unexpired and unused, but to another browser. It is left for its own browser.
+    OtherBrowser,
+    /// Never issued, expired, or used before.
+    Unknown,
+}
+
+/// Consumes a request id answered in the browser whose cookie nonce hashes to
+/// `browser_binding`. A second call with the same id finds it `Unknown`.
 pub async fn consume_request(
     tx: &mut sqlx::Transaction<'_, Any>,
     request_id: &str,
+    browser_binding: Option<&str>,
     now: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    let row = sqlx::query(
-        "DELETE FROM saml_requests WHERE id = $1 AND expires_at > $2 RETURNING next_path",
-    )
-    .bind(request_id)
-    .bind(now)
-    .fetch_optional(&mut **tx)
-    .await?;
-    row.map(|r| r.try_get("next_path")).transpose()
+) -> Result<Consumed, sqlx::Error> {
+    if let Some(binding) = browser_binding.filter(|b| !b.is_empty()) {
+        let row = sqlx::query(
+            "DELETE FROM saml_requests WHERE id = $1 AND expires_at > $2 AND browser_binding = $3 \
+             RETURNING next_path",
+        )
+        .bind(request_id)
+        .bind(now)
+        .bind(binding)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(row) = row {
+            return Ok(Consumed::Next(row.try_get("next_path")?));
+        }
+    }
+    let live = sqlx::query("SELECT 1 AS one FROM saml_requests WHERE id = $1 AND expires_at > $2")
+        .bind(request_id)
+        .bind(now)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(if live.is_some() {
+        Consumed::OtherBrowser
+    } else {
+        Consumed::Unknown
+    })
 }
 
 /// Remembers an assertion id until it expires. Returns false when it was seen before: a replay.

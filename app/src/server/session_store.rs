@@ -3,6 +3,7 @@
 //! once (removal, role change) on every replica.
 use super::clock::Clock;
 use super::db::Db;
+use super::tokens::hash_token;
 use async_trait::async_trait;
 use sqlx::Row;
 use time::OffsetDateTime;
@@ -13,20 +14,44 @@ use tower_sessions::SessionStore;
 /// The session key under which the signed-in user's id is kept.
 pub const USER_ID_KEY: &str = "user_id";
 
+/// How long a session lives: `idle_seconds` after its last request (sliding), and never more
+/// than `absolute_seconds` after sign-in, whatever the activity.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionLimits {
+    pub idle_seconds: i64,
+    pub absolute_seconds: i64,
+}
+
+/// Sessions in the database, keyed by the SHA-256 of the session id: a copy of the table (a
+/// backup, a read replica, a support dump) holds nothing that signs anyone in.
+///
+/// The idle timeout slides: the session layer saves on every response (`always_save`), and
+/// `save` moves `expires_at` forward — but writes only when the data changed or the expiry
+/// moved by more than a minute, and only to a row that still exists, so a session ended
+/// during a request (removal, sign out everywhere) is never brought back.
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {
     db: Db,
     clock: Clock,
+    limits: SessionLimits,
 }
 
 impl DbSessionStore {
-    pub fn new(db: Db, clock: Clock) -> Self {
-        DbSessionStore { db, clock }
+    pub fn new(db: Db, clock: Clock, limits: SessionLimits) -> Self {
+        DbSessionStore { db, clock, limits }
     }
 }
 
+/// Writes of the sliding expiry are skipped while it moved less than this.
+const EXPIRY_WRITE_GRANULARITY_SECONDS: i64 = 60;
+
 fn backend(err: sqlx::Error) -> Error {
     Error::Backend(err.to_string())
+}
+
+/// What the database stores in place of a session id.
+pub fn stored_id(id: &Id) -> String {
+    hash_token(&id.to_string())
 }
 
 fn user_id_of(record: &Record) -> Option<String> {
@@ -41,15 +66,17 @@ fn user_id_of(record: &Record) -> Option<String> {
 impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
+        let now = self.clock.unix();
         loop {
             let inserted = sqlx::query(
-                "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT DO NOTHING",
+                "INSERT INTO sessions (id, user_id, data, expires_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             )
-            .bind(record.id.to_string())
+            .bind(stored_id(&record.id))
             .bind(user_id_of(record))
             .bind(&data)
-            .bind(record.expiry_date.unix_timestamp())
+            .bind(now + self.limits.idle_seconds)
+            .bind(now)
             .execute(self.db.pool())
             .await
             .map_err(backend)?;
@@ -63,15 +90,16 @@ impl SessionStore for DbSessionStore {
 
     async fn save(&self, record: &Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
+        let expires_at = self.clock.unix() + self.limits.idle_seconds;
         sqlx::query(
-            "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, \
-             expires_at = excluded.expires_at",
+            "UPDATE sessions SET user_id = $2, data = $3, expires_at = $4 \
+             WHERE id = $1 AND (data <> $3 OR expires_at < $5)",
         )
-        .bind(record.id.to_string())
+        .bind(stored_id(&record.id))
         .bind(user_id_of(record))
         .bind(&data)
-        .bind(record.expiry_date.unix_timestamp())
+        .bind(expires_at)
+        .bind(expires_at - EXPIRY_WRITE_GRANULARITY_SECONDS)
         .execute(self.db.pool())
         .await
         .map_err(backend)?;
@@ -79,13 +107,17 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let row =
-            sqlx::query("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
-                .bind(id.to_string())
-                .bind(self.clock.unix())
-                .fetch_optional(self.db.pool())
-                .await
-                .map_err(backend)?;
+        let now = self.clock.unix();
+        let row = sqlx::query(
+            "SELECT data, expires_at FROM sessions \
+             WHERE id = $1 AND expires_at > $2 AND created_at > $3",
+        )
+        .bind(stored_id(id))
+        .bind(now)
+        .bind(now - self.limits.absolute_seconds)
+        .fetch_optional(self.db.pool())
+        .await
+        .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
         let data: String = row.try_get("data").map_err(backend)?;
         let expires_at: i64 = row.try_get("expires_at").map_err(backend)?;
@@ -99,7 +131,7 @@ impl SessionStore for DbSessionStore {
 
     async fn delete(&self, id: &Id) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(id.to_string())
+            .bind(stored_id(id))
             .execute(self.db.pool())
             .await
             .map_err(backend)?;

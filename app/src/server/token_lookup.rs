@@ -41,8 +41,17 @@ pub struct TokenRecord {
 /// The lookup could not be answered (database unreachable, tasks stopped). The message is
 /// for the server log; callers answer with a generic internal error.
 #[derive(Clone, Debug, thiserror::Error)]
-#[error("token lookup failed: {0}")]
-pub struct LookupError(Arc<str>);
+pub enum LookupError {
+    #[error("token lookup failed: {0}")]
+    Failed(Arc<str>),
+    /// The queue is full: the database is not keeping up. Answered 503, never queued.
+    #[error("token lookup queue is full ({QUEUE_CAPACITY} waiting)")]
+    Overloaded,
+}
+
+/// Lookups waiting at most; more are refused at once (503) instead of queueing memory and
+/// latency without bound while the database is slow or down.
+pub const QUEUE_CAPACITY: usize = 4096;
 
 type Answer = Result<Option<TokenRecord>, LookupError>;
 
@@ -57,7 +66,7 @@ struct Pending {
 /// gathers while the other queries) and costs more in wake-ups than it saves in latency.
 #[derive(Clone)]
 pub struct TokenLookup {
-    queue: mpsc::UnboundedSender<Pending>,
+    queue: mpsc::Sender<Pending>,
 }
 
 impl std::fmt::Debug for TokenLookup {
@@ -69,7 +78,7 @@ impl std::fmt::Debug for TokenLookup {
 impl TokenLookup {
     /// Starts the lookup task on the current Tokio runtime.
     pub fn start(db: Db) -> Self {
-        let (queue, receiver) = mpsc::unbounded_channel();
+        let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         tokio::spawn(serve(db, receiver));
         TokenLookup { queue }
     }
@@ -78,15 +87,20 @@ impl TokenLookup {
     pub async fn find(&self, hash: String) -> Answer {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send(Pending { hash, reply })
-            .map_err(|_| LookupError("the lookup task has stopped".into()))?;
+            .try_send(Pending { hash, reply })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => LookupError::Overloaded,
+                mpsc::error::TrySendError::Closed(_) => {
+                    LookupError::Failed("the lookup task has stopped".into())
+                }
+            })?;
         answer
             .await
-            .map_err(|_| LookupError("the lookup task ended before answering".into()))?
+            .map_err(|_| LookupError::Failed("the lookup task ended before answering".into()))?
     }
 }
 
-async fn serve(db: Db, mut queue: mpsc::UnboundedReceiver<Pending>) {
+async fn serve(db: Db, mut queue: mpsc::Receiver<Pending>) {
     let mut conn: Option<AnyConnection> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // Waits for one request, then takes whatever else is already queued (up to MAX_BATCH).
@@ -111,7 +125,7 @@ async fn serve(db: Db, mut queue: mpsc::UnboundedReceiver<Pending>) {
                 }
             }
             Err(err) => {
-                let err = LookupError(err.into());
+                let err = LookupError::Failed(err.into());
                 for p in batch.drain(..) {
                     let _ = p.reply.send(Err(err.clone()));
                 }

@@ -4,12 +4,13 @@
 mod service_accounts;
 mod users;
 
-use crate::routes::{request_id, ServerState};
+use crate::routes::ServerState;
 use app::error::AppError;
 use app::server::actor::{Actor, RequestMeta};
 use app::server::credentials;
+use app::server::token_lookup::LookupError;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +18,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
@@ -99,7 +99,9 @@ pub struct ErrorResponse {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// `unauthorized`, `forbidden`, `invalid_request`, `not_found`, `conflict` or `internal`.
+    /// `unauthorized`, `forbidden`, `invalid_request`, `not_found`, `conflict`,
+    /// `rate_limited` (429, with `Retry-After`), `too_large` (413), `unavailable` (503) or
+    /// `internal`.
     pub code: String,
     pub message: String,
     /// Quote it when reporting a problem; it is in the server log too.
@@ -135,6 +137,9 @@ impl IntoResponse for ApiError {
             AppError::InvalidInput(m) => ("invalid_request", m.clone()),
             AppError::NotFound => ("not_found", "Not found.".to_string()),
             AppError::Conflict(m) => ("conflict", m.clone()),
+            AppError::RateLimited { .. } => ("rate_limited", self.error.to_string()),
+            AppError::Unavailable => ("unavailable", self.error.to_string()),
+            AppError::TooLarge => ("too_large", self.error.to_string()),
             AppError::Internal { .. } | AppError::Transport(_) => {
                 ("internal", self.error.to_string())
             }
@@ -149,24 +154,30 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
+        let headers = response.headers_mut();
+        match &self.error {
+            AppError::Unauthorized => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Bearer"),
+                );
+            }
+            AppError::RateLimited {
+                retry_after_seconds,
+            } => {
+                headers.insert(header::RETRY_AFTER, (*retry_after_seconds).into());
+            }
+            AppError::Unavailable => {
+                headers.insert(header::RETRY_AFTER, 1u64.into());
+            }
+            _ => {}
         }
         response
     }
 }
 
 pub fn meta_of(parts: &Parts) -> RequestMeta {
-    RequestMeta {
-        request_id: request_id(&parts.headers),
-        source_ip: parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string()),
-    }
+    RequestMeta::from_parts(&parts.headers, &parts.extensions)
 }
 
 /// The authenticated API caller.
@@ -180,6 +191,19 @@ impl FromRequestParts<ServerState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, ApiError> {
         let meta = meta_of(parts);
+        // An address that keeps sending bad tokens is refused for the rest of the minute,
+        // whatever it sends: guessing gets 429s, not answers.
+        let client = crate::routes::client_ip(&parts.extensions).map(|c| c.ip);
+        if let Some(ip) = client {
+            if let Err(retry) = state.limits.auth_failures.check(ip) {
+                return Err(ApiError::new(
+                    AppError::RateLimited {
+                        retry_after_seconds: retry.0,
+                    },
+                    &meta,
+                ));
+            }
+        }
         let raw = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -197,7 +221,15 @@ impl FromRequestParts<ServerState> for Caller {
         .await
         {
             Ok(Ok(actor)) => Ok(Caller { actor, meta }),
-            Ok(Err(_)) => Err(ApiError::new(AppError::Unauthorized, &meta)),
+            Ok(Err(_)) => {
+                if let Some(ip) = client {
+                    state.limits.auth_failures.record(ip);
+                }
+                Err(ApiError::new(AppError::Unauthorized, &meta))
+            }
+            Err(credentials::AuthenticateError::Lookup(LookupError::Overloaded)) => {
+                Err(ApiError::new(AppError::Unavailable, &meta))
+            }
             Err(e) => Err(ApiError::new(
                 meta.internal("authenticating a token", &e),
                 &meta,
@@ -235,6 +267,9 @@ impl<T: DeserializeOwned> FromRequest<ServerState> for ApiJson<T> {
         let req = Request::from_parts(parts, body);
         match Json::<T>::from_request(req, state).await {
             Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::new(AppError::TooLarge, &meta))
+            }
             Err(rejection) => Err(ApiError::new(
                 AppError::InvalidInput(json_problem(&rejection)),
                 &meta,

@@ -3,7 +3,7 @@ use super::ServerState;
 use crate::dev_idp::{demo_user, parse_redirect_request, RequestInfo, DEMO_USERS};
 use crate::html;
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Extensions, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
 use serde::Deserialize;
@@ -17,7 +17,25 @@ pub struct SsoParams {
     user: Option<String>,
 }
 
-pub async fn metadata(State(state): State<ServerState>) -> Response {
+/// The development IdP signs anyone in: it answers loopback clients only (the peer, and the
+/// client a trusted proxy forwarded for), whatever the configuration let through.
+fn refuse_remote(extensions: &Extensions) -> Option<Response> {
+    let local =
+        super::client_ip(extensions).is_some_and(|c| c.ip.is_loopback() && c.peer.is_loopback());
+    (!local).then(|| {
+        tracing::warn!(client = ?super::client_ip(extensions), "development IdP refused a non-loopback client");
+        (
+            StatusCode::FORBIDDEN,
+            "The development IdP answers only on this machine.",
+        )
+            .into_response()
+    })
+}
+
+pub async fn metadata(State(state): State<ServerState>, extensions: Extensions) -> Response {
+    if let Some(refused) = refuse_remote(&extensions) {
+        return refused;
+    }
     match state.dev_idp.as_ref().map(|idp| idp.metadata_xml()) {
         Some(Ok(xml)) => (
             [(header::CONTENT_TYPE, "application/samlmetadata+xml")],
@@ -55,8 +73,12 @@ fn bad_request(message: &str) -> Response {
 
 pub async fn sso_page(
     State(state): State<ServerState>,
+    extensions: Extensions,
     Query(params): Query<SsoParams>,
 ) -> Response {
+    if let Some(refused) = refuse_remote(&extensions) {
+        return refused;
+    }
     if let Err(e) = checked_request(&state, &params) {
         return bad_request(&e);
     }
@@ -90,8 +112,12 @@ pub async fn sso_page(
 
 pub async fn sso_submit(
     State(state): State<ServerState>,
+    extensions: Extensions,
     Form(params): Form<SsoParams>,
 ) -> Response {
+    if let Some(refused) = refuse_remote(&extensions) {
+        return refused;
+    }
     let Some(idp) = state.dev_idp.clone() else {
         return StatusCode::NOT_FOUND.into_response();
     };

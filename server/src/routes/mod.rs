@@ -3,10 +3,14 @@
 pub mod dev_idp;
 pub mod saml;
 
+use crate::blocking::BlockingPool;
+use crate::config::IpNet;
 use crate::dev_idp::DevIdp;
+use crate::front_door::rate_limit::RateLimiter;
+use crate::front_door::{self, client_ip, headers};
 use crate::saml::SamlSp;
 use app::server::auth;
-use app::server::session_store::DbSessionStore;
+use app::server::session_store::{DbSessionStore, SessionLimits};
 use app::server::state::AppState;
 use app::urls;
 use axum::extract::{FromRef, Request, State};
@@ -18,6 +22,7 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -51,6 +56,21 @@ pub struct ServerState {
     pub roles: Arc<RolePolicy>,
     /// `scheme://host[:port]` of the public URL, for the cross-site check.
     pub public_origin: Arc<str>,
+    /// The public URL is https: cookies are `Secure` (and the sign-in binding `SameSite=None`).
+    pub https: bool,
+    /// SAML responses are checked here: off the async workers, bounded, with a time limit.
+    pub saml_checks: BlockingPool,
+    pub limits: Arc<Limits>,
+    pub trusted_proxies: Arc<[IpNet]>,
+}
+
+/// Per-client-address limits.
+#[derive(Debug)]
+pub struct Limits {
+    /// `/saml/login` and `/saml/acs` requests.
+    pub signin: RateLimiter,
+    /// Failed bearer authentications; once reached, every bearer request is refused (429).
+    pub auth_failures: RateLimiter,
 }
 
 impl FromRef<ServerState> for LeptosOptions {
@@ -68,7 +88,12 @@ impl FromRef<ServerState> for AppState {
 pub struct SessionSettings {
     pub secure_cookie: bool,
     pub idle_minutes: i64,
+    pub max_hours: i64,
 }
+
+/// Largest request body read anywhere: a SAML response (256 KiB of base64) form-encoded, with
+/// room to spare. Larger bodies are answered 413 before any handler runs.
+pub const MAX_BODY_BYTES: usize = 512 * 1024;
 
 pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
     let routes = generate_route_list(app::app::App);
@@ -76,8 +101,15 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
     let session_layer = SessionManagerLayer::new(DbSessionStore::new(
         state.app.db.clone(),
         state.app.clock.clone(),
+        SessionLimits {
+            idle_seconds: sessions.idle_minutes * 60,
+            absolute_seconds: sessions.max_hours * 3600,
+        },
     ))
     .with_name("gatehouse_session")
+    // Every response refreshes the cookie and (at most once a minute) the stored expiry, so
+    // the idle timeout slides; the store never writes to a session that was ended meanwhile.
+    .with_always_save(true)
     .with_http_only(true)
     .with_same_site(SameSite::Lax)
     .with_secure(sessions.secure_cookie)
@@ -122,6 +154,8 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
             state.clone(),
             refuse_cross_site_posts,
         ))
+        .layer(middleware::from_fn(server_fn_status_from_error))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(session_layer)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -132,16 +166,26 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
                 request_id = %request_id(req.headers()),
             )
         }))
+        .layer(middleware::from_fn_with_state(
+            state.trusted_proxies.clone(),
+            client_ip::resolve,
+        ))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(headers::SecurityHeaders::new(state.https)),
+            headers::apply,
+        ))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::map_request(front_door::drop_client_request_id))
         .with_state(state)
 }
 
+/// The client address the front door resolved (see `front_door::client_ip`).
+pub fn client_ip(extensions: &axum::http::Extensions) -> Option<client_ip::ClientIp> {
+    extensions.get::<client_ip::ClientIp>().copied()
+}
+
 pub fn request_id(headers: &HeaderMap) -> String {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("unknown")
-        .to_string()
+    app::server::actor::RequestMeta::from_parts(headers, &axum::http::Extensions::new()).request_id
 }
 
 /// Requests that act with the session cookie (server functions, sign-out) must come from the
@@ -170,6 +214,39 @@ async fn refuse_cross_site_posts(
         }
     }
     next.run(request).await
+}
+
+/// Server functions answer every error the framework raises itself (arguments it could not
+/// read, a body over the limit) with 500. Their body is our `AppError` as JSON: take the
+/// status from it, so the one error → status mapping (`AppError::status`) holds here too.
+async fn server_fn_status_from_error(request: Request, next: Next) -> Response {
+    let is_server_fn = request.uri().path().starts_with("/fn/");
+    let response = next.run(request).await;
+    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(bytes) => bytes,
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    let error = match serde_json::from_slice::<app::error::AppError>(&bytes) {
+        Ok(app::error::AppError::Transport(m)) if m.contains("length limit exceeded") => {
+            Some(app::error::AppError::TooLarge)
+        }
+        Ok(error) => Some(error),
+        Err(_) => None,
+    };
+    let body = match &error {
+        Some(app::error::AppError::TooLarge) => serde_json::to_vec(&app::error::AppError::TooLarge)
+            .map(axum::body::Bytes::from)
+            .unwrap_or(bytes),
+        _ => bytes,
+    };
+    if let Some(status) = error.and_then(|e| StatusCode::from_u16(e.status()).ok()) {
+        parts.status = status;
+    }
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 /// Console pages are not rendered for anonymous visitors: they are sent to sign in and

@@ -1,6 +1,8 @@
 //! SSO endpoints: SP metadata, SP-initiated login (HTTP-Redirect), the ACS (HTTP-POST), and
 //! sign-out.
-use super::{request_id, ServerState};
+use super::{client_ip, request_id, ServerState};
+use crate::blocking::Bounded;
+use crate::front_door::rate_limit::RetryAfter;
 use crate::html;
 use crate::saml::{Refusal, RefusalKind, REQUEST_TTL_SECONDS};
 use app::server::actor::{Actor, RequestMeta};
@@ -8,13 +10,81 @@ use app::server::audit::{self, Target};
 use app::server::{ids, saml_store, session_store::USER_ID_KEY, users};
 use app::urls;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
+use base64::Engine as _;
+use rand::RngCore as _;
 use serde::Deserialize;
-use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_sessions::cookie::Cookie;
 use tower_sessions::Session;
+
+/// The cookie that binds a sign-in to the browser that started it (login CSRF): a random
+/// nonce, whose SHA-256 is stored with each AuthnRequest the browser starts. Scoped to the
+/// SAML endpoints; it lives as long as an AuthnRequest may be answered.
+const BINDING_COOKIE: &str = "gatehouse_signin";
+
+fn binding_nonce(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == BINDING_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| {
+            v.len() == 43
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// `Set-Cookie` for the binding nonce (`max_age` 0 removes it). The IdP answers with a
+/// cross-site POST, which carries only `SameSite=None` cookies, and browsers take those only
+/// with `Secure`: so on https it is `SameSite=None; Secure`. On plain http (loopback trials)
+/// it has no SameSite attribute: same-site IdPs (any port on the same host) always get it
+/// back, and Chromium also sends such a cookie on a cross-site top-level POST within two
+/// minutes of setting it.
+fn binding_cookie(value: &str, https: bool, max_age: i64) -> String {
+    let mut cookie = format!("{BINDING_COOKIE}={value}; Path=/saml; HttpOnly; Max-Age={max_age}");
+    if https {
+        cookie.push_str("; SameSite=None; Secure");
+    }
+    cookie
+}
+
+fn new_binding_nonce() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// 429 with `Retry-After`, for a client over the sign-in rate limit.
+fn too_many(headers: &HeaderMap, RetryAfter(seconds): RetryAfter) -> Response {
+    tracing::warn!(request_id = %request_id(headers), "sign-in rate limit reached");
+    let body = format!(
+        "<h1>Too many sign-in attempts</h1><p class=\"error-text\">Too many sign-in attempts \
+         from your address. Try again in {seconds} seconds.</p><a class=\"btn\" href=\"{}\">Back</a>",
+        urls::SIGN_IN
+    );
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        Html(html::page("Too many attempts", &body)),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
+}
+
+fn over_signin_limit(state: &ServerState, extensions: &Extensions) -> Option<RetryAfter> {
+    let ip = client_ip(extensions)?.ip;
+    state.limits.signin.hit(ip).err()
+}
 
 pub async fn metadata(State(state): State<ServerState>, headers: HeaderMap) -> Response {
     match state.saml.metadata_xml() {
@@ -37,15 +107,24 @@ pub struct LoginQuery {
 pub async fn login(
     State(state): State<ServerState>,
     headers: HeaderMap,
-    Query(query): Query<LoginQuery>,
+    extensions: Extensions,
+    query: Result<Query<LoginQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    if let Some(retry) = over_signin_limit(&state, &extensions) {
+        return too_many(&headers, retry);
+    }
+    let next = query.ok().and_then(|Query(q)| q.next);
     let request_id = ids::new_saml_request_id();
-    let next = urls::safe_next_path(query.next.as_deref());
+    let next = urls::safe_next_path(next.as_deref());
+    let nonce = binding_nonce(&headers).unwrap_or_else(new_binding_nonce);
     let now = state.app.clock.unix();
     if let Err(e) = saml_store::insert_request(
         state.app.db.pool(),
-        &request_id,
-        &next,
+        &saml_store::IssuedRequest {
+            id: &request_id,
+            next_path: &next,
+            browser_binding: &app::server::tokens::hash_token(&nonce),
+        },
         now,
         now + REQUEST_TTL_SECONDS,
     )
@@ -54,7 +133,15 @@ pub async fn login(
         return internal(&headers, &format!("storing the SAML request id: {e}"));
     }
     match state.saml.authn_request_url(&request_id) {
-        Ok(url) => Redirect::to(url.as_str()).into_response(),
+        Ok(url) => {
+            let mut response = Redirect::to(url.as_str()).into_response();
+            if let Ok(cookie) =
+                HeaderValue::from_str(&binding_cookie(&nonce, state.https, REQUEST_TTL_SECONDS))
+            {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
         Err(e) => internal(&headers, &format!("building the AuthnRequest: {e}")),
     }
 }
@@ -65,59 +152,52 @@ pub struct AcsForm {
     saml_response: Option<String>,
 }
 
-/// The Assertion Consumer Service. Validates the response; then, in one transaction,
-/// consumes the request id, records the assertion id against replay and creates or updates
-/// the user; then cycles the session id and signs the user in. Both outcomes are audited.
+/// The Assertion Consumer Service. Validates the response (off the async workers, bounded);
+/// then, in one transaction, consumes the request id — only in the browser that started it —
+/// records the assertion id against replay and creates or updates the user; then cycles the
+/// session id and signs the user in. Both outcomes are audited (refusals aggregated).
 pub async fn acs(
     State(state): State<ServerState>,
     session: Session,
     headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    extensions: Extensions,
     form: Result<Form<AcsForm>, FormRejection>,
 ) -> Response {
-    let meta = RequestMeta {
-        request_id: request_id(&headers),
-        source_ip: Some(peer.ip().to_string()),
-    };
+    if let Some(retry) = over_signin_limit(&state, &extensions) {
+        return too_many(&headers, retry);
+    }
+    let meta = RequestMeta::from_parts(&headers, &extensions);
     let outcome = acs_inner(&state, &session, &headers, form).await;
     let now = state.app.clock.unix();
-    let (actor, target, action, detail, response) = match outcome {
-        Ok((user, next)) => (
-            Some(Actor::from_user(&user)),
-            Some((user.id.clone(), user.email.clone())),
-            "signin.succeeded",
-            None,
-            Redirect::to(&urls::safe_next_path(Some(&next))).into_response(),
-        ),
-        Err(AcsFailure::Refused(refusal)) => {
-            let detail = format!("{:?}", refusal.kind);
-            (
+    let audited = match outcome {
+        Ok((user, next)) => {
+            let audited = audit::record(
+                state.app.db.pool(),
+                now,
+                Some(&Actor::from_user(&user)),
+                &meta,
+                "signin.succeeded",
+                Target::user(&user.id, &user.email),
                 None,
-                None,
-                "signin.refused",
-                Some(detail),
-                refused(&headers, refusal),
             )
+            .await;
+            let mut response = Redirect::to(&urls::safe_next_path(Some(&next))).into_response();
+            if let Ok(cookie) = HeaderValue::from_str(&binding_cookie("", state.https, 0)) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            (audited, response)
+        }
+        Err(AcsFailure::Refused(refusal)) => {
+            let reason = format!("{:?}", refusal.kind);
+            let audited =
+                audit::record_refused_signin(state.app.db.pool(), now, &meta, &reason).await;
+            (audited, refused(&headers, refusal))
         }
         Err(AcsFailure::Internal(response)) => return response,
     };
-    let target = Target {
-        kind: "user",
-        id: target.as_ref().map(|(id, _)| id.as_str()),
-        email: target.as_ref().map(|(_, email)| email.as_str()),
-    };
-    if let Err(e) = audit::record(
-        state.app.db.pool(),
-        now,
-        actor.as_ref(),
-        &meta,
-        action,
-        target,
-        detail.as_deref(),
-    )
-    .await
-    {
-        tracing::warn!(request_id = %meta.request_id, "writing the audit row for {action} failed: {e}");
+    let (audited, response) = audited;
+    if let Err(e) = audited {
+        tracing::warn!(request_id = %meta.request_id, "writing the sign-in audit row failed: {e}");
     }
     response
 }
@@ -139,23 +219,58 @@ async fn acs_inner(
             "no SAMLResponse field",
         )));
     };
-    let validated = state
-        .saml
-        .validate(&saml_response, state.app.clock.now())
-        .map_err(AcsFailure::Refused)?;
+    let sp = Arc::clone(&state.saml);
+    let now = state.app.clock.now();
+    let validated = match state
+        .saml_checks
+        .run(move || sp.validate(&saml_response, now))
+        .await
+    {
+        Bounded::Done(result) => result.map_err(AcsFailure::Refused)?,
+        Bounded::Busy => {
+            return Err(AcsFailure::Refused(Refusal::new(
+                RefusalKind::Busy,
+                "every signature-check slot stayed taken",
+            )))
+        }
+        Bounded::TimedOut => {
+            return Err(AcsFailure::Refused(Refusal::new(
+                RefusalKind::Busy,
+                "the signature check ran over its time limit",
+            )))
+        }
+        Bounded::Failed => {
+            return Err(AcsFailure::Internal(internal(
+                headers,
+                "the signature check panicked",
+            )))
+        }
+    };
+    let binding = binding_nonce(headers).map(|nonce| app::server::tokens::hash_token(&nonce));
     let user_and_next = async {
         let now = state.app.clock.unix();
         let mut tx = state.app.db.begin_write().await?;
         let next = match &validated.in_response_to {
-            Some(id) => match saml_store::consume_request(&mut tx, id, now).await? {
-                Some(next) => next,
-                None => {
-                    return Ok(Err(Refusal::new(
-                        RefusalKind::UnknownRequest,
-                        format!("InResponseTo {id} unknown, expired or used"),
-                    )))
+            Some(id) => {
+                match saml_store::consume_request(&mut tx, id, binding.as_deref(), now).await? {
+                    saml_store::Consumed::Next(next) => next,
+                    saml_store::Consumed::OtherBrowser => {
+                        return Ok(Err(Refusal::new(
+                            RefusalKind::OtherBrowser,
+                            format!(
+                            "InResponseTo {id} was started by another browser (binding cookie {})",
+                            if binding.is_some() { "differs" } else { "missing" }
+                        ),
+                        )))
+                    }
+                    saml_store::Consumed::Unknown => {
+                        return Ok(Err(Refusal::new(
+                            RefusalKind::UnknownRequest,
+                            format!("InResponseTo {id} unknown, expired or used"),
+                        )))
+                    }
                 }
-            },
+            }
             None => urls::HOME.to_string(),
         };
         if !saml_store::record_assertion(
@@ -223,6 +338,7 @@ pub fn refused(headers: &HeaderMap, refusal: Refusal) -> Response {
     tracing::warn!(%request_id, kind = ?refusal.kind, detail = %refusal.detail, "SAML sign-in refused");
     let status = match refusal.kind {
         RefusalKind::Malformed | RefusalKind::TooLarge => StatusCode::BAD_REQUEST,
+        RefusalKind::Busy => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::FORBIDDEN,
     };
     let body = format!(
@@ -234,7 +350,13 @@ pub fn refused(headers: &HeaderMap, refusal: Refusal) -> Response {
         html::escape(&request_id),
         urls::SIGN_IN
     );
-    (status, Html(html::page("Sign-in failed", &body))).into_response()
+    let mut response = (status, Html(html::page("Sign-in failed", &body))).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+    response
 }
 
 pub fn internal(headers: &HeaderMap, detail: &str) -> Response {

@@ -8,11 +8,14 @@
 //! SHA-1 unless allowed; and checks validity windows against the injectable clock. Request-id
 //! consumption and the replay cache need the database and live in the ACS handler.
 pub mod prescan;
+pub mod xmlsec_io;
 
 use crate::config::AttributeNames;
 use base64::Engine as _;
 use samael::crypto::AllowedSignatureAlgorithm;
-use samael::metadata::{EntityDescriptor, HTTP_REDIRECT_BINDING};
+use samael::metadata::{
+    EntityDescriptor, IndexedEndpoint, SpSsoDescriptor, HTTP_POST_BINDING, HTTP_REDIRECT_BINDING,
+};
 use samael::schema::Assertion;
 use samael::service_provider::{Error as SpError, ServiceProvider, ServiceProviderBuilder};
 use samael::traits::ToXml;
@@ -24,6 +27,7 @@ use url::Url;
 pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 /// How long an issued AuthnRequest may be answered.
 pub const REQUEST_TTL_SECONDS: i64 = 10 * 60;
+const EMAIL_NAME_ID_FORMAT: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
 /// Allowed clock difference with the IdP.
 const CLOCK_SKEW_SECONDS: i64 = 180;
 /// How long an accepted assertion id is remembered when it states no expiry of its own.
@@ -82,6 +86,9 @@ pub enum RefusalKind {
     Unsigned,
     BadSignature,
     WeakAlgorithm,
+    ForbiddenSignature,
+    Busy,
+    OtherBrowser,
     Expired,
     NotYetValid,
     Audience,
@@ -106,7 +113,10 @@ impl RefusalKind {
             RefusalKind::AssertionCount => "the identity provider's response must contain exactly one assertion",
             RefusalKind::Unsigned => "the identity provider's response was not signed",
             RefusalKind::BadSignature => "the identity provider's response signature was invalid",
-            RefusalKind::WeakAlgorithm => "the identity provider's response was signed with SHA-1, which is not allowed",
+            RefusalKind::WeakAlgorithm => "the identity provider's response was signed with an algorithm that is not allowed (SHA-1 needs GATEHOUSE_ALLOW_SHA1; MD5 never)",
+            RefusalKind::ForbiddenSignature => "the identity provider's response had a signature that refers to something outside the signed response",
+            RefusalKind::Busy => "Gatehouse is busy checking other sign-ins; please try again in a moment",
+            RefusalKind::OtherBrowser => "this sign-in was started in another browser, or this browser did not keep its sign-in cookie; please start again here",
             RefusalKind::Expired => "the identity provider's response was expired",
             RefusalKind::NotYetValid => "the identity provider's response is not valid yet (check the clocks)",
             RefusalKind::Audience => "the identity provider's response was meant for a different service",
@@ -159,19 +169,19 @@ impl SamlSp {
         let base = options.public_base_url.trim_end_matches('/');
         let entity_id = format!("{base}{}", app::urls::SAML_METADATA);
         let acs_url = format!("{base}{}", app::urls::SAML_ACS);
+        xmlsec_io::forbid_external_references();
         if idp.entity_id.as_deref().unwrap_or_default().is_empty() {
             return Err(SamlSetupError::NoEntityId);
         }
         let sp = ServiceProviderBuilder::default()
             .entity_id(entity_id.clone())
             .acs_url(acs_url.clone())
-            .slo_url(format!("{base}{}", app::urls::LOGOUT))
             .metadata_url(entity_id.clone())
             .idp_metadata(idp)
-            .authn_name_id_format(Some(
-                "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress".to_string(),
-            ))
+            .authn_name_id_format(Some(EMAIL_NAME_ID_FORMAT.to_string()))
             .allow_idp_initiated(options.allow_idp_initiated)
+            // samael's list has no RSA-SHA1, so with ALLOW_SHA1 it is off and the prescan's
+            // positive allow-list (which adds RSA-SHA1 and nothing else) is the one in force.
             .allowed_signature_algorithms(if options.allow_sha1 {
                 None
             } else {
@@ -209,11 +219,32 @@ impl SamlSp {
         &self.acs_url
     }
 
-    /// SP metadata XML for the IdP to import.
+    /// SP metadata XML for the IdP to import: one well-formed document (samael writes the XML
+    /// declaration itself), the ACS on HTTP-POST, signed assertions wanted, the NameID format
+    /// we ask for. No SingleLogoutService (Gatehouse does not implement SAML SLO yet) and no
+    /// `validUntil`: a copy uploaded once to an IdP must not go stale.
     pub fn metadata_xml(&self) -> Result<String, String> {
-        let metadata = self.sp.metadata().map_err(|e| e.to_string())?;
-        let xml = metadata.to_string().map_err(|e| format!("{e:?}"))?;
-        Ok(format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{xml}"))
+        let descriptor = EntityDescriptor {
+            entity_id: Some(self.entity_id.clone()),
+            sp_sso_descriptors: Some(vec![SpSsoDescriptor {
+                protocol_support_enumeration: Some(
+                    "urn:oasis:names:tc:SAML:2.0:protocol".to_string(),
+                ),
+                name_id_formats: Some(vec![EMAIL_NAME_ID_FORMAT.to_string()]),
+                authn_requests_signed: Some(false),
+                want_assertions_signed: Some(true),
+                assertion_consumer_services: vec![IndexedEndpoint {
+                    binding: HTTP_POST_BINDING.to_string(),
+                    location: self.acs_url.clone(),
+                    index: 0,
+                    is_default: Some(true),
+                    ..IndexedEndpoint::default()
+                }],
+                ..SpSsoDescriptor::default()
+            }]),
+            ..EntityDescriptor::default()
+        };
+        descriptor.to_string().map_err(|e| format!("{e:?}"))
     }
 
     /// The IdP URL (HTTP-Redirect binding) that carries an AuthnRequest with `request_id`.
@@ -268,10 +299,10 @@ impl SamlSp {
         if scan.signatures == 0 {
             return Err(Refusal::new(RefusalKind::Unsigned, "no Signature element"));
         }
-        if !self.allow_sha1 && scan.uses_weak_algorithm() {
+        if let Some(algorithm) = scan.disallowed_algorithm(self.allow_sha1) {
             return Err(Refusal::new(
                 RefusalKind::WeakAlgorithm,
-                format!("algorithms {:?}", scan.algorithms),
+                format!("algorithm {algorithm:?}"),
             ));
         }
         if scan.in_response_to.is_none() && !self.allow_idp_initiated {

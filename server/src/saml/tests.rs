@@ -348,3 +348,156 @@ fn authn_requests_carry_our_request_id_and_acs() {
     assert_eq!(parsed.acs_url, f.sp.acs_url());
     assert_eq!(parsed.issuer, f.sp.entity_id());
 }
+
+/// The signed response with its Reference URI (`#<response ID>`) replaced.
+fn with_reference(xml: &str, uri: &str) -> String {
+    let start = xml.find("Reference URI=\"").unwrap() + "Reference URI=\"".len();
+    let end = start + xml[start..].find('"').unwrap();
+    format!("{}{}{}", &xml[..start], uri, &xml[end..])
+}
+
+#[test]
+fn a_reference_outside_the_signed_element_is_refused_before_xmlsec_sees_it() {
+    let f = fixture();
+    let xml = f.signed(&f.response());
+    for uri in ["file:///etc/passwd", "http://127.0.0.1:9/", "#nope", ""] {
+        let tampered = with_reference(&xml, uri);
+        let expected = if uri.is_empty() {
+            // A whole-document reference is allowed in shape; the digest then fails.
+            RefusalKind::BadSignature
+        } else {
+            RefusalKind::ForbiddenSignature
+        };
+        assert_eq!(f.refusal(&tampered), expected, "{uri:?}");
+    }
+}
+
+#[test]
+fn md5_is_refused_even_when_sha1_is_allowed() {
+    let f = fixture();
+    let lenient = SamlSp::new(f.idp.metadata(), options(true, false)).unwrap();
+    let xml = f.signed(&f.response());
+    for (from, to) in [
+        (
+            "http://www.w3.org/2001/04/xmlenc#sha256",
+            "http://www.w3.org/2001/04/xmldsig-more#md5",
+        ),
+        (
+            "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+            "http://www.w3.org/2001/04/xmldsig-more#rsa-md5",
+        ),
+    ] {
+        assert!(xml.contains(from), "{from}");
+        let weak = xml.replace(from, to);
+        let refusal = lenient
+            .validate_xml(&weak, time::OffsetDateTime::now_utc())
+            .unwrap_err();
+        assert_eq!(refusal.kind, RefusalKind::WeakAlgorithm, "{to}");
+    }
+}
+
+/// Defence in depth, below the prescan: even a document that reaches samael directly cannot
+/// make xmlsec open a file (a FIFO would block the thread forever) or fetch a URL.
+#[test]
+fn xmlsec_itself_cannot_open_files_or_fetch_urls() {
+    let f = fixture(); // building the SP removes xmlsec's I/O callbacks
+    let dir = std::env::temp_dir().join(format!("gatehouse-xmlsec-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}/digest-me", listener.local_addr().unwrap());
+    let xml = f.signed(&f.response());
+    let sp = std::sync::Arc::new(f.sp);
+    for uri in [
+        url.clone(),
+        format!("file://{}", fifo.display()),
+        fifo.display().to_string(),
+    ] {
+        let tampered = with_reference(&xml, &uri);
+        let (done, outcome) = std::sync::mpsc::channel();
+        let sp = sp.clone();
+        std::thread::spawn(move || {
+            let _ = done.send(sp.sp.parse_xml_response(&tampered, None).is_ok());
+        });
+        let accepted = outcome
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("xmlsec blocked on the reference {uri:?}"));
+        assert!(!accepted, "{uri:?}");
+        assert!(
+            matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+            "xmlsec connected to {url}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sp_metadata_is_one_strictly_well_formed_document_valid_against_the_saml_schema() {
+    let f = fixture();
+    let xml = f.sp.metadata_xml().unwrap();
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert_eq!(xml.matches("<?xml").count(), 1, "{xml}");
+    // No SLO until SAML SLO exists; no validUntil to go stale in an IdP's copy.
+    assert!(!xml.contains("SingleLogoutService"), "{xml}");
+    assert!(!xml.contains("validUntil"), "{xml}");
+    let doc = strict_parse(&xml).expect("well-formed");
+    assert!(expat_accepts(&xml), "Python's expat refused {xml}");
+    let schema = "/usr/share/simplesamlphp/schemas/saml-schema-metadata-2.0.xsd";
+    assert!(
+        std::path::Path::new(schema).exists(),
+        "{schema} is missing: scripts/install-deps.sh installs simplesamlphp, which ships it"
+    );
+    let mut parser = libxml::schemas::SchemaParserContext::from_file(schema);
+    let mut validator = libxml::schemas::SchemaValidationContext::from_parser(&mut parser)
+        .unwrap_or_else(|e| panic!("schema: {e:?}"));
+    if let Err(errors) = validator.validate_document(&doc) {
+        panic!(
+            "metadata is not valid SAML 2.0 metadata: {:?}\n{xml}",
+            errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>()
+        );
+    }
+    // The document Gatehouse served before this check existed is refused by the same parser.
+    let doubled = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{xml}");
+    assert!(strict_parse(&doubled).is_err());
+    assert!(!expat_accepts(&doubled));
+}
+
+/// libxml2 without its error recovery (the crate's default recovers).
+fn strict_parse(xml: &str) -> Result<libxml::tree::Document, libxml::parser::XmlParseError> {
+    libxml::parser::Parser::default().parse_string_with_options(
+        xml,
+        libxml::parser::ParserOptions {
+            recover: false,
+            no_net: true,
+            ..Default::default()
+        },
+    )
+}
+
+/// Python's expat, the parser IdP tooling commonly uses and the one that refused our old metadata.
+fn expat_accepts(xml: &str) -> bool {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, xml.parsers.expat\n\
+             xml.parsers.expat.ParserCreate().Parse(sys.stdin.buffer.read(), True)",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(xml.as_bytes())
+        .expect("write");
+    child.wait().expect("python3 ran").success()
+}

@@ -8,6 +8,8 @@ use reqwest::redirect::Policy;
 use samael::schema::Response as SamlResponse;
 use sqlx::{Connection, Executor, Row};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Backend {
@@ -37,6 +39,9 @@ macro_rules! on_both_backends {
 pub struct TestApp {
     pub base: String,
     pub state: ServerState,
+    /// Seconds the app's clock runs ahead of the system clock; tests move time with
+    /// [`TestApp::advance`], never by sleeping.
+    pub clock_offset: Arc<AtomicI64>,
     /// Keeps cookies, never follows redirects (tests look at them).
     pub client: reqwest::Client,
     _dir: TempDir,
@@ -102,12 +107,20 @@ pub async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)]) -> Tes
             fresh_database_url(backend, &dir).await,
         ),
         ("GATEHOUSE_ORG_NAME".into(), "Test Org".into()),
+        // Every test client is 127.0.0.1; tests of the limits set their own.
+        ("GATEHOUSE_SIGNIN_RATE_PER_MINUTE".into(), "100000".into()),
+        ("GATEHOUSE_AUTH_FAILURES_PER_MINUTE".into(), "100000".into()),
     ]);
     for (k, v) in extra_env {
         env.insert(k.to_string(), v.to_string());
     }
     let config = Config::from_sources(None, &|k| env.get(k).cloned()).expect("test config");
-    let app = Application::build_on(listener, config, Clock::system())
+    let clock_offset = Arc::new(AtomicI64::new(0));
+    let offset = clock_offset.clone();
+    let clock = Clock::from_fn(move || {
+        time::OffsetDateTime::now_utc() + time::Duration::seconds(offset.load(Ordering::SeqCst))
+    });
+    let app = Application::build_on(listener, config, clock)
         .await
         .expect("build app");
     let state = app.state().clone();
@@ -115,6 +128,7 @@ pub async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)]) -> Tes
     TestApp {
         base,
         state,
+        clock_offset,
         client: client(),
         _dir: TempDir(dir),
     }
@@ -168,9 +182,15 @@ impl TestApp {
         TestApp {
             base: self.base.clone(),
             state: self.state.clone(),
+            clock_offset: self.clock_offset.clone(),
             client: client(),
             _dir: TempDir::none(),
         }
+    }
+
+    /// Moves the app's clock forward.
+    pub fn advance(&self, seconds: i64) {
+        self.clock_offset.fetch_add(seconds, Ordering::SeqCst);
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,6 +1,7 @@
 //! Black-box tests: the real server on port 0 with a fresh database, driven over HTTP.
 //! Every scenario runs against SQLite and against PostgreSQL.
 mod credentials;
+mod front_door;
 mod helpers;
 mod members;
 mod openapi;

@@ -224,6 +224,14 @@ async fn a_response_cannot_be_used_twice(backend: Backend) {
         |_| {},
     ));
     assert_eq!(app.post_saml_response(&b64).await.status(), 303);
+    // The same browser posting it again, and another browser, are both refused.
+    let again = app.post_saml_response(&b64).await;
+    assert_eq!(again.status(), 403);
+    assert!(again
+        .text()
+        .await
+        .unwrap()
+        .contains("unknown, expired or already used"));
     let again = app.without_cookies().post_saml_response(&b64).await;
     assert_eq!(again.status(), 403);
     assert!(again
@@ -248,7 +256,8 @@ async fn a_replayed_assertion_id_is_refused_even_for_a_new_request(backend: Back
         r.assertion.as_mut().unwrap().id = assertion_id.clone();
     });
     let b64 = base64::engine::general_purpose::STANDARD.encode(replay);
-    let acs = app.without_cookies().post_saml_response(&b64).await;
+    // Posted by the browser that started the second request: only the replay is wrong.
+    let acs = app.post_saml_response(&b64).await;
     assert_eq!(acs.status(), 403);
     assert!(acs.text().await.unwrap().contains("already used"));
 }

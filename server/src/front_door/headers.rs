@@ -1,0 +1,93 @@
+//! Security headers on every response, and a fresh CSP nonce for every request.
+//!
+//! The policy lets the console's own scripts run: Leptos' hydration and streaming scripts carry
+//! the request's nonce (the app shell reads it from the request, see `app::app::shell`), the
+//! WASM is compiled under `'wasm-unsafe-eval'`, and the SAML auto-post page's one inline script
+//! is allowed by its hash. Nothing may frame the console. Responses are `no-store` unless they
+//! are static assets: pages show who is signed in, and some responses carry a new token.
+use crate::html::AUTO_POST_SCRIPT;
+use axum::extract::{Request, State};
+use axum::http::header::{self, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::Engine as _;
+use rand::RngCore as _;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+pub use app::server::csp::CspNonce;
+
+#[derive(Clone, Debug)]
+pub struct SecurityHeaders {
+    /// `https` public URL: add HSTS.
+    pub hsts: bool,
+    auto_post_hash: Arc<str>,
+}
+
+impl SecurityHeaders {
+    pub fn new(hsts: bool) -> Self {
+        let digest = Sha256::digest(AUTO_POST_SCRIPT.as_bytes());
+        SecurityHeaders {
+            hsts,
+            auto_post_hash: base64::engine::general_purpose::STANDARD
+                .encode(digest)
+                .into(),
+        }
+    }
+
+    pub fn content_security_policy(&self, nonce: &str) -> String {
+        format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'sha256-{}' 'wasm-unsafe-eval'; \
+             style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+             base-uri 'none'; frame-ancestors 'none'",
+            self.auto_post_hash
+        )
+    }
+}
+
+fn new_nonce() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Paths whose responses may be cached: hashed or versioned static files.
+fn is_static_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico"
+}
+
+pub async fn apply(
+    State(policy): State<Arc<SecurityHeaders>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let nonce = new_nonce();
+    request
+        .extensions_mut()
+        .insert(CspNonce(nonce.as_str().into()));
+    let cacheable = is_static_asset(request.uri().path());
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if let Ok(csp) = HeaderValue::from_str(&policy.content_security_policy(&nonce)) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if policy.hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    if !cacheable {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
