@@ -42,19 +42,35 @@ pub fn read() -> Result<Option<CredentialsFile>, String> {
     }
 }
 
-/// Writes the file readable by its owner only (0600), atomically.
+/// Writes the file readable by its owner only, atomically. The temporary file is created
+/// with mode 0600 (`O_EXCL`: never through a link, never an older file's mode), so the token is
+/// not readable by anyone else at any moment; the directory is created 0700.
 pub fn write(credentials: &CredentialsFile) -> Result<PathBuf, String> {
     let path = path()?;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder
+            .create(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     let tmp = path.with_extension("json.tmp");
     let text = serde_json::to_string_pretty(credentials).map_err(|e| e.to_string())?;
+    // A leftover from an interrupted write, or something planted there: removed, not followed.
+    match std::fs::remove_file(&tmp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot replace {}: {e}", tmp.display())),
+    }
     {
         use std::io::Write;
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+        options.write(true).create_new(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
@@ -65,12 +81,6 @@ pub fn write(credentials: &CredentialsFile) -> Result<PathBuf, String> {
             .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
         file.write_all(text.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| e.to_string())?;
     }
     std::fs::rename(&tmp, &path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path)

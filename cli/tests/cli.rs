@@ -174,16 +174,7 @@ async fn whoami_login_and_logout() {
         !text(&login).0.contains(&s.collaborator_token)
             && !text(&login).1.contains(&s.collaborator_token)
     );
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(s.credentials_file())
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777;
-        assert_eq!(mode, 0o600, "credentials file mode {mode:o}");
-    }
+    assert_owner_only(&s.credentials_file());
     let stored: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(s.credentials_file()).unwrap()).unwrap();
     assert_eq!(stored["token"], s.collaborator_token.as_str());
@@ -397,12 +388,47 @@ async fn refusals_say_what_is_wrong() {
     assert!(!err.contains(&s.owner_token), "never print a token");
 }
 
+/// The credentials file and its directory are readable by their owner only.
+fn assert_owner_only(file: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(file), 0o600, "credentials file mode {:o}", mode(file));
+        let dir = file.parent().unwrap();
+        assert_eq!(
+            mode(dir),
+            0o700,
+            "credentials directory mode {:o}",
+            mode(dir)
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotating_credentials_updates_the_file_they_came_from() {
     let s = server().await;
-    s.run(None, &["login"], Some(&s.collaborator_token));
+    let login = s.run(None, &["login"], Some(&s.collaborator_token));
+    assert_eq!(code(&login), 0, "{:?}", text(&login));
+    assert_owner_only(&s.credentials_file());
+    // Something planted where the temporary file goes: a link to a world-readable file.
+    #[cfg(unix)]
+    let planted = {
+        let elsewhere = s.dir.join("elsewhere.txt");
+        std::fs::write(&elsewhere, "").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, s.credentials_file().with_extension("json.tmp"))
+            .unwrap();
+        elsewhere
+    };
     let rotated = s.run(None, &["credentials", "rotate"], None);
     assert_eq!(code(&rotated), 0, "{:?}", text(&rotated));
+    assert_owner_only(&s.credentials_file());
+    #[cfg(unix)]
+    assert_eq!(
+        std::fs::read_to_string(&planted).unwrap(),
+        "",
+        "the token was written through the planted link"
+    );
     let stored: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(s.credentials_file()).unwrap()).unwrap();
     let new = stored["token"].as_str().unwrap();

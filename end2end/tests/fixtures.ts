@@ -32,7 +32,7 @@ export async function signInWithDevIdp(page: Page, displayName: string) {
 }
 
 export async function signOut(page: Page) {
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
 }
 
 // --- check ---

@@ -89,8 +89,11 @@ test('a collaborator sees no service-account controls and the server refuses the
     await page.getByRole('navigation', { name: 'Users & IAM' }).getByRole('link', { name: tab }).click();
     await expect(page.getByTestId('owners-only')).toBeVisible();
   }
+  // Same origin, as the console itself would send it: the refusal is the owner check's.
   const refused = await page.request.post(`${DEV_CONSOLE}/fn/owner/create_service_account`, {
     form: { name: 'sneaky' },
+    headers: { origin: DEV_CONSOLE },
   });
   expect(refused.status()).toBe(403);
+  expect(await refused.json()).toEqual({ code: 'owners_only' });
 });

@@ -83,3 +83,48 @@ test.describe('signing in through the built-in development IdP', () => {
     await expectOnSignInPage(page);
   });
 });
+
+test.describe('the front door in a real browser', () => {
+  test('signing in through SimpleSAMLphp under the Content-Security-Policy hydrates with no violation', async ({ page }) => {
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to (execute|load|apply|connect)/i.test(m.text())) violations.push(m.text());
+    });
+    page.on('pageerror', (e) => violations.push(e.message));
+
+    await page.goto(`${SIMPLESAML_CONSOLE}/credentials`);
+    await signInWithSimpleSaml(page, SIMPLESAML_USERS.collaborator);
+    await expect(page).toHaveURL(`${SIMPLESAML_CONSOLE}/credentials`);
+
+    const reload = await page.reload();
+    const csp = reload?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("'nonce-");
+    expect(csp).toContain("frame-ancestors 'none'");
+    // Only a hydrated page opens the dialog: the WASM ran under the policy.
+    await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await expect(page.getByRole('dialog', { name: 'Sign out everywhere?' })).toBeVisible();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    expect(violations).toEqual([]);
+  });
+
+  test('sign out everywhere ends the sessions of every browser of that person', async ({ browser }) => {
+    const laptop = await browser.newContext();
+    const phone = await browser.newContext();
+    const onLaptop = await laptop.newPage();
+    const onPhone = await phone.newPage();
+    for (const page of [onLaptop, onPhone]) {
+      await page.goto(`${DEV_CONSOLE}/credentials`);
+      await signInWithDevIdp(page, 'Alan Turing');
+      await expect(page.getByRole('heading', { name: 'Credentials' })).toBeVisible();
+    }
+
+    await onLaptop.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await onLaptop.getByRole('dialog').getByRole('button', { name: 'Sign out everywhere' }).click();
+
+    await expectOnSignInPage(onLaptop);
+    await onPhone.goto(`${DEV_CONSOLE}/credentials`);
+    await expectOnSignInPage(onPhone);
+    await laptop.close();
+    await phone.close();
+  });
+});

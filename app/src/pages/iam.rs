@@ -104,7 +104,7 @@ pub fn IamPage() -> impl IntoView {
                                                 <tr data-email=row_label.clone()>
                                                     <td>{m.email.clone()} {is_me.then(|| view! { <span class="badge">"you"</span> })}</td>
                                                     <td>{m.name.clone()}</td>
-                                                    <td><span class=if m.role == Role::Owner { "badge badge-owner" } else { "badge" }>{m.role.as_str()}</span></td>
+                                                    <td><span data-testid="member-role" class=if m.role == Role::Owner { "badge badge-owner" } else { "badge" }>{m.role.as_str()}</span></td>
                                                     <td>{m.last_sign_in_at.map(format_timestamp).unwrap_or_else(|| "never".into())}</td>
                                                     {is_owner.then(|| view! {
                                                         <td class="actions">

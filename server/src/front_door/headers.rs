@@ -78,7 +78,7 @@ pub async fn apply(
     );
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     if policy.hsts {
         headers.insert(

@@ -189,9 +189,11 @@ pub fn request_id(headers: &HeaderMap) -> String {
 }
 
 /// Requests that act with the session cookie (server functions, sign-out) must come from the
-/// console itself. SameSite=Lax already keeps the cookie off cross-site POSTs; this refuses
-/// them outright, by `Sec-Fetch-Site` or `Origin`, as a second line. The ACS is exempt (the IdP
-/// posts to it from its own origin) and so is the bearer-token API (no cookies).
+/// console itself: an `Origin` equal to the public origin, or — from a browser that sends no
+/// Origin — `Sec-Fetch-Site: same-origin`. Anything else, including `Origin: null` and a request
+/// with neither header, is refused. SameSite=Lax already keeps the cookie off cross-site POSTs;
+/// this is the second line. The ACS is exempt (the IdP posts to it from its own origin) and so
+/// is the bearer-token API (no cookies).
 async fn refuse_cross_site_posts(
     State(state): State<ServerState>,
     request: Request,
@@ -202,9 +204,11 @@ async fn refuse_cross_site_posts(
     if request.method() != axum::http::Method::GET && cookie_authenticated {
         let headers = request.headers();
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        let cross_site = header("sec-fetch-site").is_some_and(|v| v == "cross-site")
-            || header("origin").is_some_and(|o| o != &*state.public_origin);
-        if cross_site {
+        let same_origin = match header("origin") {
+            Some(origin) => origin == &*state.public_origin,
+            None => header("sec-fetch-site") == Some("same-origin"),
+        };
+        if !same_origin {
             tracing::warn!(request_id = %request_id(headers), path, "cross-site request refused");
             return (
                 StatusCode::FORBIDDEN,

@@ -323,21 +323,22 @@ impl SamlSp {
         now: OffsetDateTime,
     ) -> Result<ValidatedResponse, Refusal> {
         let now_s = now.unix_timestamp();
-        let conditions = assertion
-            .conditions
-            .as_ref()
-            .ok_or_else(|| Refusal::new(RefusalKind::Audience, "no Conditions"))?;
-        let audiences = conditions
+        let conditions = assertion.conditions.as_ref().ok_or_else(|| {
+            Refusal::new(
+                RefusalKind::Audience,
+                "no Conditions, so no AudienceRestriction",
+            )
+        })?;
+        // samael compares an AudienceRestriction with our entity id when there is one (and
+        // refuses first), but accepts an assertion without any: requiring one is ours.
+        if conditions
             .audience_restrictions
             .as_ref()
-            .ok_or_else(|| Refusal::new(RefusalKind::Audience, "no AudienceRestriction"))?;
-        if !audiences
-            .iter()
-            .any(|r| r.audience.iter().any(|a| a == &self.entity_id))
+            .is_none_or(|r| r.is_empty())
         {
             return Err(Refusal::new(
                 RefusalKind::Audience,
-                format!("audiences {audiences:?}"),
+                "no AudienceRestriction",
             ));
         }
         // Validity windows, against our clock (samael checks the system clock).

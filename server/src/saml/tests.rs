@@ -133,7 +133,10 @@ fn a_response_for_another_audience_is_refused() {
     let mut request = f.request.clone();
     request.issuer = "https://other-sp.example/metadata".into();
     let xml = f.signed(&f.idp.response_for(grace(), &request, now()));
-    assert_eq!(f.refusal(&xml), RefusalKind::Audience);
+    let refusal = f.check(&xml).unwrap_err();
+    assert_eq!(refusal.kind, RefusalKind::Audience);
+    // samael's comparison refuses it (ours only requires that a restriction exists).
+    assert!(refusal.detail.contains("udience"), "{}", refusal.detail);
 }
 
 #[test]
@@ -148,7 +151,24 @@ fn a_response_without_audience_restriction_is_refused() {
         .as_mut()
         .unwrap()
         .audience_restrictions = None;
-    assert_eq!(f.refusal(&f.signed(&response)), RefusalKind::Audience);
+    // Our check, not samael's (which accepts a missing restriction).
+    let refusal = f.check(&f.signed(&response)).unwrap_err();
+    assert_eq!(refusal.kind, RefusalKind::Audience);
+    assert_eq!(refusal.detail, "no AudienceRestriction");
+}
+
+#[test]
+fn a_response_without_conditions_is_refused() {
+    let f = fixture();
+    let mut response = f.response();
+    response.assertion.as_mut().unwrap().conditions = None;
+    let refusal = f.check(&f.signed(&response)).unwrap_err();
+    assert_eq!(refusal.kind, RefusalKind::Audience);
+    assert!(
+        refusal.detail.starts_with("no Conditions"),
+        "{}",
+        refusal.detail
+    );
 }
 
 #[test]
@@ -500,4 +520,163 @@ fn expat_accepts(xml: &str) -> bool {
         .write_all(xml.as_bytes())
         .expect("write");
     child.wait().expect("python3 ran").success()
+}
+
+/// A fresh response changed by `tweak`, signed: the refusal it gets.
+fn refusal_after(tweak: impl FnOnce(&mut Response)) -> Refusal {
+    let f = fixture();
+    let mut response = f.response();
+    tweak(&mut response);
+    f.check(&f.signed(&response)).unwrap_err()
+}
+
+fn assertion_of(r: &mut Response) -> &mut samael::schema::Assertion {
+    r.assertion.as_mut().unwrap()
+}
+
+#[test]
+fn a_not_before_in_the_future_is_refused() {
+    let r = refusal_after(|r| {
+        assertion_of(r).conditions.as_mut().unwrap().not_before =
+            Some(now() + chrono::Duration::hours(1));
+    });
+    assert_eq!(r.kind, RefusalKind::NotYetValid, "{r}");
+}
+
+#[test]
+fn an_issue_instant_in_the_future_is_refused() {
+    let r = refusal_after(|r| assertion_of(r).issue_instant = now() + chrono::Duration::hours(1));
+    assert_eq!(r.kind, RefusalKind::NotYetValid, "{r}");
+}
+
+#[test]
+fn a_response_for_another_recipient_is_refused() {
+    let r = refusal_after(|r| {
+        for c in assertion_of(r)
+            .subject
+            .as_mut()
+            .unwrap()
+            .subject_confirmations
+            .iter_mut()
+            .flatten()
+        {
+            c.subject_confirmation_data.as_mut().unwrap().recipient =
+                Some("https://other-sp.example/acs".into());
+        }
+    });
+    assert_eq!(r.kind, RefusalKind::Recipient, "{r}");
+}
+
+#[test]
+fn a_response_for_another_destination_is_refused() {
+    let r = refusal_after(|r| r.destination = Some("https://other-sp.example/acs".into()));
+    assert_eq!(r.kind, RefusalKind::Recipient, "{r}");
+}
+
+#[test]
+fn a_response_from_another_issuer_is_refused() {
+    let r = refusal_after(|r| {
+        let other = Some("https://other-idp.example/metadata".to_string());
+        if let Some(issuer) = r.issuer.as_mut() {
+            issuer.value = other.clone();
+        }
+        assertion_of(r).issuer.value = other;
+    });
+    assert_eq!(r.kind, RefusalKind::Issuer, "{r}");
+}
+
+#[test]
+fn an_idp_error_status_is_refused() {
+    let r = refusal_after(|r| {
+        r.status.as_mut().unwrap().status_code.value =
+            Some("urn:oasis:names:tc:SAML:2.0:status:Requester".into());
+    });
+    assert_eq!(r.kind, RefusalKind::IdpError, "{r}");
+}
+
+#[test]
+fn an_assertion_without_an_id_is_refused() {
+    let r = refusal_after(|r| assertion_of(r).id = String::new());
+    assert!(
+        matches!(r.kind, RefusalKind::Malformed | RefusalKind::BadSignature),
+        "{r}"
+    );
+}
+
+/// Signature wrapping: the signed response is kept (so the signature still verifies) but
+/// hidden, and a forged response with Mallory's assertion is put where a naive SP reads.
+#[test]
+fn a_signature_wrapping_attack_is_refused() {
+    let f = fixture();
+    let signed = f.signed(&f.response());
+    let mut forged = f.response();
+    forged.id = "forged-response".into();
+    let assertion = assertion_of(&mut forged);
+    assertion.id = "forged-assertion".into();
+    let forged_xml = samael::traits::ToXml::to_string(&forged)
+        .unwrap()
+        .replace("grace@example.com", "mallory@example.com");
+    let body_start = signed
+        .find("<saml2p:Response")
+        .or_else(|| signed.find("<samlp:Response"))
+        .unwrap_or(0);
+    let original = &signed[body_start..];
+    // Variant 1: the original inside the forged one, next to the forged assertion.
+    let close = forged_xml.rfind("</").unwrap();
+    let wrapped = format!(
+        "{}{}{}",
+        &forged_xml[..close],
+        original,
+        &forged_xml[close..]
+    );
+    // Variant 2: the forged assertion injected into the signed response, before the real one.
+    let (a_start, _) = assertion_span(&forged_xml);
+    let (_, a_end) = assertion_span(&forged_xml);
+    let evil_assertion = &forged_xml[a_start..a_end];
+    let (s_start, _) = assertion_span(&signed);
+    let injected = format!(
+        "{}{}{}",
+        &signed[..s_start],
+        evil_assertion,
+        &signed[s_start..]
+    );
+    for (name, xml) in [("wrapped", wrapped), ("injected", injected)] {
+        match f.check(&xml) {
+            Ok(v) => panic!("{name}: accepted as {}", v.email),
+            Err(r) => assert_ne!(r.kind, RefusalKind::Busy, "{name}"),
+        }
+    }
+}
+
+/// Comment injection: exclusive c14n drops comments, so a comment inside a signed value keeps
+/// the signature valid. A parser that stops reading text at the comment would see a shorter,
+/// different address. The whole value must be read, or the response refused.
+#[test]
+fn a_comment_inside_the_signed_email_never_shortens_it() {
+    let f = fixture();
+    let mut response = f.response();
+    let long = "grace@example.com.evil.test";
+    let assertion = assertion_of(&mut response);
+    if let Some(name_id) = assertion.subject.as_mut().unwrap().name_id.as_mut() {
+        name_id.value = long.into();
+    }
+    for value in assertion
+        .attribute_statements
+        .iter_mut()
+        .flatten()
+        .flat_map(|s| s.attributes.iter_mut())
+        .flat_map(|a| a.values.iter_mut())
+    {
+        if value.value.as_deref() == Some("grace@example.com") {
+            value.value = Some(long.into());
+        }
+    }
+    let xml = f.signed(&response);
+    assert_eq!(f.check(&xml).unwrap().email, long, "the untouched response");
+    let injected = xml.replace(long, "grace@example.com<!---->.evil.test");
+    assert_ne!(injected, xml);
+    match f.check(&injected) {
+        Ok(v) => assert_eq!(v.email, long, "the comment shortened the address"),
+        Err(r) => assert_ne!(r.kind, RefusalKind::Busy, "{r}"),
+    }
 }

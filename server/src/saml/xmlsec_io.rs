@@ -11,6 +11,8 @@ use std::sync::Once;
 extern "C" {
     /// `xmlsec/io.h`: removes every registered I/O callback (libxmlsec1, linked by samael).
     fn xmlSecIOCleanupCallbacks();
+    /// `xmlsec/errors.h`: whether xmlsec prints its errors to stderr.
+    fn xmlSecErrorsDefaultCallbackEnableOutput(enabled: std::os::raw::c_int);
 }
 
 static HARDEN: Once = Once::new();
@@ -20,9 +22,13 @@ pub fn forbid_external_references() {
     HARDEN.call_once(|| {
         // Any key load makes samael run its one-time xmlsec initialisation (which registers
         // the default callbacks); this one fails on purpose, after initialising.
+        // SAFETY: plain C calls on xmlsec's global settings, made once, before any SamlSp
+        // exists (so no signature is being checked on another thread).
+        unsafe { xmlSecErrorsDefaultCallbackEnableOutput(0) };
         let _ = Crypto::verify_signed_xml("<x/>", &CertificateDer::from(vec![0u8]), None);
-        // SAFETY: a plain C call without arguments; xmlsec is initialised (above) and no
-        // signature is being verified yet, since SamlSp is not built before this returns.
-        unsafe { xmlSecIOCleanupCallbacks() };
+        unsafe {
+            xmlSecErrorsDefaultCallbackEnableOutput(1);
+            xmlSecIOCleanupCallbacks();
+        }
     });
 }

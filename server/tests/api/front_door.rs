@@ -259,7 +259,7 @@ async fn pages_carry_a_csp_whose_nonce_is_on_every_inline_script(backend: Backen
             .to_string();
         assert_eq!(headers["x-frame-options"], "DENY");
         assert_eq!(headers["x-content-type-options"], "nosniff");
-        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert_eq!(headers["referrer-policy"], "same-origin");
         assert_eq!(headers["cache-control"], "no-store", "{path}");
         assert!(!headers.contains_key("strict-transport-security"));
         let html = page.text().await.unwrap();
@@ -362,6 +362,7 @@ async fn over_limit_bodies_get_413_and_unreadable_arguments_400(backend: Backend
     let bad = app
         .client
         .post(app.url("/fn/owner/create_service_account"))
+        .header("origin", &app.base)
         .form(&[("nonsense", "1")])
         .send()
         .await

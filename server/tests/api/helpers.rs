@@ -261,11 +261,9 @@ impl TestApp {
         tweak: impl FnOnce(&mut SamlResponse),
     ) -> String {
         let idp = self.state.dev_idp.as_ref().expect("dev IdP enabled");
-        let mut response = idp.response_for(
-            demo_user(email).expect("demo user"),
-            request,
-            chrono::Utc::now(),
-        );
+        let mut response =
+            // samael checks IssueInstant against the system clock, not the app's.
+            idp.response_for(demo_user(email).expect("demo user"), request, chrono::Utc::now());
         tweak(&mut response);
         idp.sign(&response).expect("sign")
     }
@@ -279,6 +277,7 @@ impl TestApp {
         };
         let mut request = client
             .post(self.url("/fn/me"))
+            .header("origin", &self.base)
             .header("content-type", "application/x-www-form-urlencoded");
         if let Some(cookie) = cookie {
             let pair = cookie.split(';').next().expect("cookie pair");
@@ -291,6 +290,7 @@ impl TestApp {
     pub async fn call_fn(&self, endpoint: &str, args: &[(&str, &str)]) -> reqwest::Response {
         self.client
             .post(self.url(&format!("/fn/{endpoint}")))
+            .header("origin", &self.base)
             .form(args)
             .send()
             .await

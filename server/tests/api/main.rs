@@ -8,3 +8,4 @@ mod openapi;
 mod service_accounts;
 mod sessions;
 mod sign_in;
+mod time;

@@ -189,6 +189,12 @@ async fn removing_a_user_ends_their_sessions_and_tokens(backend: Backend) {
     let (grace_browser, grace_token) = app.member_with_token("grace@example.com").await;
     assert_eq!(grace_browser.me(None).await.status(), 200);
     let grace = app.user_id("grace@example.com").await;
+    assert_eq!(
+        app.count(&format!("sessions WHERE user_id = '{grace}'"))
+            .await,
+        1,
+        "she is signed in in one browser"
+    );
     let removed = app
         .api(
             Method::DELETE,
@@ -198,6 +204,13 @@ async fn removing_a_user_ends_their_sessions_and_tokens(backend: Backend) {
         )
         .await;
     assert_eq!(removed.status(), 204);
+    // Counted before any request of hers: a request's own 401 path would delete the row too.
+    assert_eq!(
+        app.count(&format!("sessions WHERE user_id = '{grace}'"))
+            .await,
+        0,
+        "the removal itself ended her sessions"
+    );
     assert_eq!(grace_browser.me(None).await.status(), 401, "session ended");
     assert_eq!(
         app.api(Method::GET, "/users/me", Some(&grace_token), None)

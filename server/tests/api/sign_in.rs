@@ -16,7 +16,42 @@ on_both_backends!(
     a_response_to_an_unknown_request_is_refused,
     an_acs_post_without_a_response_is_refused,
     owner_emails_make_an_owner_on_first_sign_in_only,
+    idp_initiated_sign_in_when_enabled_is_guarded_only_by_the_replay_cache,
 );
+
+async fn idp_initiated_sign_in_when_enabled_is_guarded_only_by_the_replay_cache(backend: Backend) {
+    let app = spawn_app_with(backend, &[("GATEHOUSE_ALLOW_IDP_INITIATED", "true")]).await;
+    let (request, _) = app.start_login("/").await;
+    let unsolicited = app.crafted_response("grace@example.com", &request, |r| {
+        r.in_response_to = None;
+        for c in r
+            .assertion
+            .as_mut()
+            .unwrap()
+            .subject
+            .as_mut()
+            .unwrap()
+            .subject_confirmations
+            .iter_mut()
+            .flatten()
+        {
+            c.subject_confirmation_data.as_mut().unwrap().in_response_to = None;
+        }
+    });
+    let b64 = base64::engine::general_purpose::STANDARD.encode(unsolicited);
+    // No request, so no browser binding: any browser may post it (documented as unbindable).
+    let first = app.without_cookies();
+    let acs = first.post_saml_response(&b64).await;
+    assert_eq!(acs.status(), 303);
+    assert_eq!(location(&acs), "/");
+    assert_eq!(first.me(None).await.status(), 200);
+    // The replay cache is the one guard left: the same assertion never signs in twice.
+    let second = app.without_cookies();
+    let replay = second.post_saml_response(&b64).await;
+    assert_eq!(replay.status(), 403);
+    assert!(replay.text().await.unwrap().contains("already used"));
+    assert_eq!(second.me(None).await.status(), 401);
+}
 
 async fn sp_metadata_is_served_as_saml_metadata(backend: Backend) {
     let app = spawn_app(backend).await;
