@@ -6,6 +6,7 @@
 set -euo pipefail
 
 CARGO_LEPTOS_VERSION=0.3.11
+CARGO_DENY_VERSION=0.20.2
 WASM_BINDGEN_VERSION=0.2.130
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 log() { printf '\033[1;34m[install-deps]\033[0m %s\n' "$*" >&2; }
@@ -58,6 +59,11 @@ TOML
     && cargo update -q -p cargo-util-schemas --precise 0.14.1 \
     && cargo install --path . --locked --features no_downloads)
   rm -rf "$work"
+fi
+
+if [ "$(cargo deny --version 2>/dev/null | awk '{print $2}')" != "$CARGO_DENY_VERSION" ]; then
+  log "cargo install cargo-deny $CARGO_DENY_VERSION (~10 min)"
+  cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
 fi
 
 if [ ! -x "$ROOT/end2end/node_modules/.bin/wasm-opt" ] || [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then

@@ -15,6 +15,9 @@ target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 step "rustfmt"
 cargo fmt --all -- --check
 
+step "cargo deny: licences, duplicate versions, sources (offline; advisories: docs/dependencies.md)"
+cargo deny --offline check licenses bans sources
+
 step "clippy, ssr (server and app)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
