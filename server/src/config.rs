@@ -49,6 +49,8 @@ pub struct Config {
     pub signin_rate_per_minute: u32,
     /// Failed bearer authentications per client IP and minute before 429.
     pub auth_failures_per_minute: u32,
+    /// A request not answered within this long (a body that trickles in, say) gets 408.
+    pub request_timeout_seconds: u64,
 }
 
 impl Config {
@@ -128,6 +130,7 @@ struct FileConfig {
     trusted_proxies: Option<Vec<String>>,
     signin_rate_per_minute: Option<u32>,
     auth_failures_per_minute: Option<u32>,
+    request_timeout_seconds: Option<u64>,
 }
 
 /// One setting's value and where it came from, for error messages.
@@ -431,6 +434,22 @@ impl Config {
             30,
         )?;
 
+        let request_timeout_seconds = match l.string(
+            "request_timeout_seconds",
+            &l.file.request_timeout_seconds.map(|n| n.to_string()),
+        ) {
+            Some((name, v)) => match v.trim().parse::<u64>() {
+                Ok(n) if (1..=600).contains(&n) => n,
+                _ => {
+                    return Err(invalid(
+                        &name,
+                        format!("expected seconds from 1 to 600, got {v:?}"),
+                    ))
+                }
+            },
+            None => 30,
+        };
+
         Ok(Config {
             listen_addr,
             public_url,
@@ -448,6 +467,7 @@ impl Config {
             trusted_proxies,
             signin_rate_per_minute,
             auth_failures_per_minute,
+            request_timeout_seconds,
         })
     }
 }

@@ -136,6 +136,7 @@ impl Application {
         let router = routes::router(
             state.clone(),
             SessionSettings {
+                request_timeout: Duration::from_secs(config.request_timeout_seconds),
                 secure_cookie: config.public_url_is_https(),
                 idle_minutes: config.session_idle_minutes,
                 max_hours: config.session_max_hours,

@@ -24,6 +24,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -86,6 +87,7 @@ impl FromRef<ServerState> for AppState {
 }
 
 pub struct SessionSettings {
+    pub request_timeout: std::time::Duration,
     pub secure_cookie: bool,
     pub idle_minutes: i64,
     pub max_hours: i64,
@@ -156,6 +158,10 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
         ))
         .layer(middleware::from_fn(server_fn_status_from_error))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            sessions.request_timeout,
+        ))
         .layer(session_layer)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {

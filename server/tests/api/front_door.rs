@@ -23,7 +23,32 @@ on_both_backends!(
     a_session_ends_at_its_absolute_lifetime_even_when_active,
     sign_out_everywhere_ends_every_session_of_the_user_only,
     a_long_next_is_not_stored,
+    a_request_whose_body_never_arrives_gets_408,
 );
+
+async fn a_request_whose_body_never_arrives_gets_408(backend: Backend) {
+    use std::io::{Read as _, Write as _};
+    let app = spawn_app_with(backend, &[("GATEHOUSE_REQUEST_TIMEOUT_SECONDS", "1")]).await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        stream
+            .write_all(
+                b"POST /saml/acs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+                  Content-Length: 100000\r\n\r\nSAMLResponse=abc",
+            )
+            .unwrap();
+        let mut buf = [0u8; 64];
+        let n = stream.read(&mut buf).unwrap_or(0);
+        String::from_utf8_lossy(&buf[..n]).to_string()
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+}
 
 fn b64(xml: String) -> String {
     base64::engine::general_purpose::STANDARD.encode(xml)
@@ -486,4 +511,77 @@ async fn a_long_next_is_not_stored(backend: Backend) {
         .try_get("next_path")
         .unwrap();
     assert_eq!(stored, "/");
+}
+
+/// SIGTERM ends the real binary within its bound even while a client holds a request open
+/// (here: a body that never finishes arriving).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_completes_within_its_bound_while_a_request_hangs() {
+    use std::io::Write as _;
+    let dir = std::env::temp_dir().join(format!("gatehouse-stop-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse-server"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GATEHOUSE_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env(
+            "GATEHOUSE_DATABASE_URL",
+            format!("sqlite://{}/gatehouse.db", dir.display()),
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..200 {
+        if let Ok(r) = client().get(format!("{base}/healthz")).send().await {
+            up = r.status() == 200;
+            if up {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "the server started");
+    // A POST whose body never completes.
+    let mut hanging = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    hanging
+        .write_all(
+            b"POST /saml/acs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+              Content-Length: 100000\r\n\r\nSAMLResponse=abc",
+        )
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let stopped_at = Instant::now();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let bound = gatehouse_server::SHUTDOWN_GRACE + Duration::from_secs(10);
+    let mut exited = None;
+    while stopped_at.elapsed() < bound {
+        if let Some(status) = server.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if exited.is_none() {
+        let _ = server.kill();
+        let _ = server.wait();
+    }
+    drop(hanging);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        exited.is_some(),
+        "still running {:?} after SIGTERM",
+        stopped_at.elapsed()
+    );
 }
