@@ -525,7 +525,15 @@ async fn shutdown_completes_within_its_bound_while_a_request_hangs() {
         .local_addr()
         .unwrap()
         .port();
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse-server"))
+    /// Killed and reaped however the test ends.
+    struct Running(std::process::Child);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let spawned = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse-server"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("GATEHOUSE_LISTEN_ADDR", format!("127.0.0.1:{port}"))
@@ -537,6 +545,7 @@ async fn shutdown_completes_within_its_bound_while_a_request_hangs() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    let mut server = Running(spawned);
     let base = format!("http://127.0.0.1:{port}");
     let mut up = false;
     for _ in 0..200 {
@@ -560,23 +569,20 @@ async fn shutdown_completes_within_its_bound_while_a_request_hangs() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let stopped_at = Instant::now();
     let killed = std::process::Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
+        .args(["-TERM", &server.0.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
     let bound = gatehouse_server::SHUTDOWN_GRACE + Duration::from_secs(10);
     let mut exited = None;
     while stopped_at.elapsed() < bound {
-        if let Some(status) = server.try_wait().unwrap() {
+        if let Some(status) = server.0.try_wait().unwrap() {
             exited = Some(status);
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    if exited.is_none() {
-        let _ = server.kill();
-        let _ = server.wait();
-    }
+    drop(server);
     drop(hanging);
     let _ = std::fs::remove_dir_all(&dir);
     assert!(
