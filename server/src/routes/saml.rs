@@ -42,7 +42,7 @@ fn binding_nonce(headers: &HeaderMap) -> Option<String> {
         })
 }
 
-/// `Set-Cookie` for the binding nonce (`max_age` 0 removes it). The IdP answers with a
+/// `Set-Cookie` for the binding nonce. The IdP answers with a
 /// cross-site POST, which carries only `SameSite=None` cookies, and browsers take those only
 /// with `Secure`: so on https it is `SameSite=None; Secure`. On plain http (loopback trials)
 /// it has no SameSite attribute: same-site IdPs (any port on the same host) always get it
@@ -181,10 +181,9 @@ pub async fn acs(
                 None,
             )
             .await;
-            let mut response = Redirect::to(&urls::safe_next_path(Some(&next))).into_response();
-            if let Ok(cookie) = HeaderValue::from_str(&binding_cookie("", state.https, 0)) {
-                response.headers_mut().append(header::SET_COOKIE, cookie);
-            }
+            // The binding cookie stays (until its ten minutes end): another tab of this
+            // browser may have a sign-in of its own in flight.
+            let response = Redirect::to(&urls::safe_next_path(Some(&next))).into_response();
             (audited, response)
         }
         Err(AcsFailure::Refused(refusal)) => {

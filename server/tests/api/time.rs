@@ -12,6 +12,7 @@ on_both_backends!(
     the_replay_cache_outlives_the_assertion_and_the_purge_then_clears_it,
     the_purge_removes_only_what_expired,
     two_owners_demoting_each_other_at_once_leave_one_owner,
+    a_role_change_waits_for_the_organisation_lock,
     cookies_are_secure_on_an_https_public_url,
 );
 
@@ -42,7 +43,9 @@ fn valid_for_an_hour(r: &mut samael::schema::Response) {
 
 async fn an_authn_request_expires_after_ten_minutes(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (late, _) = app.start_login("/").await;
+    // One browser's sign-in is answered in time, the other's late.
+    let late_browser = app.without_cookies();
+    let (late, _) = late_browser.start_login("/").await;
     let (in_time, _) = app.start_login("/").await;
     app.advance(9 * 60 + 50);
     let ok = app
@@ -60,7 +63,7 @@ async fn an_authn_request_expires_after_ten_minutes(backend: Backend) {
         ok.text().await.unwrap()
     );
     app.advance(20);
-    let expired = app
+    let expired = late_browser
         .post_saml_response(&b64(app.crafted_response(
             "alan@example.com",
             &late,
@@ -231,4 +234,62 @@ async fn cookies_are_secure_on_an_https_public_url(backend: Backend) {
     let session = session_cookie(&acs).expect("session cookie");
     assert!(session.contains("Secure"), "{session}");
     assert!(session.contains("HttpOnly"), "{session}");
+}
+
+/// The organisation lock, observed directly: while another transaction holds the
+/// organisation's row, a role change waits for it (on SQLite every writer waits anyway).
+async fn a_role_change_waits_for_the_organisation_lock(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, ada_token) = app.member_with_token("ada@example.com").await;
+    app.member_with_token("grace@example.com").await;
+    let grace = app.user_id("grace@example.com").await;
+    let mut holder = app.state.app.db.begin_write().await.unwrap();
+    sqlx::query("UPDATE organizations SET name = name")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let promote = {
+        let app = app.without_cookies();
+        tokio::spawn(async move {
+            app.api(
+                Method::PATCH,
+                &format!("/users/{grace}"),
+                Some(&ada_token),
+                Some(json!({"role": "owner"})),
+            )
+            .await
+            .status()
+            .as_u16()
+        })
+    };
+    if let Backend::Postgres = backend {
+        // Wait until the promotion's transaction is blocked on a lock; without the
+        // organisation lock it would commit straight through.
+        let mut waiting = false;
+        for _ in 0..100 {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .fetch_one(app.state.app.db.pool())
+            .await
+            .unwrap();
+            if n > 0 {
+                waiting = true;
+                break;
+            }
+            assert!(
+                !promote.is_finished(),
+                "the role change did not wait for the lock"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(
+            waiting,
+            "the role change never waited for the organisation lock"
+        );
+    }
+    holder.commit().await.unwrap();
+    assert_eq!(promote.await.unwrap(), 200);
+    assert_eq!(app.role_of("grace@example.com").await, "owner");
 }
