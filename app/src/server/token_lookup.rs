@@ -236,4 +236,36 @@ mod tests {
         assert!(statement(MAX_BATCH).contains(&format!("${MAX_BATCH})")));
         assert!(!statement(MAX_BATCH).contains(&format!("${}", MAX_BATCH + 1)));
     }
+
+    /// A database that stops answering must not let lookups pile up without bound: once the
+    /// queue is full, the next lookup is refused at once (the API answers 503).
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_instead_of_waiting() {
+        let (queue, _stalled) = mpsc::channel(QUEUE_CAPACITY);
+        let lookup = TokenLookup { queue };
+        let mut waiting = Vec::new();
+        for i in 0..QUEUE_CAPACITY {
+            let lookup = lookup.clone();
+            waiting.push(tokio::spawn(async move {
+                lookup.find(format!("{i:064}")).await
+            }));
+        }
+        // Let every spawned lookup take its place in the queue.
+        while lookup.queue.capacity() > 0 {
+            tokio::task::yield_now().await;
+        }
+        let refused = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            lookup.find("f".repeat(64)),
+        )
+        .await
+        .expect("answered at once, not queued");
+        assert!(
+            matches!(refused, Err(LookupError::Overloaded)),
+            "{refused:?}"
+        );
+        for w in waiting {
+            w.abort();
+        }
+    }
 }
