@@ -44,15 +44,19 @@ pub struct TestApp {
     pub clock_offset: Arc<AtomicI64>,
     /// Keeps cookies, never follows redirects (tests look at them).
     pub client: reqwest::Client,
+    /// The PostgreSQL database of this app, if on PostgreSQL.
+    pub database: Option<String>,
     _dir: TempDir,
 }
 
-pub struct TempDir(std::path::PathBuf);
+/// What a test app owns outside itself: its temporary directory and, on PostgreSQL, its
+/// database. Both are removed when the test ends, so a shared server does not fill up.
+pub struct TempDir(std::path::PathBuf, Option<String>);
 
 impl TempDir {
     /// A handle that owns nothing (for a second view of the same app).
     pub fn none() -> TempDir {
-        TempDir(std::path::PathBuf::new())
+        TempDir(std::path::PathBuf::new(), None)
     }
 }
 
@@ -61,7 +65,40 @@ impl Drop for TempDir {
         if !self.0.as_os_str().is_empty() {
             let _ = std::fs::remove_dir_all(&self.0);
         }
+        if let Some(name) = self.1.take() {
+            drop_test_database(name);
+        }
     }
+}
+
+/// `DROP DATABASE … WITH (FORCE)` (ending the app's own connections), from a thread of its
+/// own because `Drop` cannot await.
+fn drop_test_database(name: String) {
+    let Ok(admin) = std::env::var("GATEHOUSE_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let _ = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                let _ = conn
+                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await;
+            }
+        });
+    })
+    .join();
+}
+
+/// The name of a PostgreSQL test database, from its URL.
+fn database_name(url: &str) -> Option<String> {
+    url.starts_with("postgres")
+        .then(|| url::Url::parse(url).ok())
+        .flatten()
+        .map(|u| u.path().trim_start_matches('/').to_string())
 }
 
 async fn fresh_database_url(backend: Backend, dir: &std::path::Path) -> String {
@@ -99,13 +136,12 @@ pub async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)]) -> Tes
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let base = format!("http://{addr}");
+    let database_url = fresh_database_url(backend, &dir).await;
+    let database = database_name(&database_url);
     let mut env: HashMap<String, String> = HashMap::from([
         ("GATEHOUSE_PUBLIC_URL".into(), base.clone()),
         ("GATEHOUSE_LISTEN_ADDR".into(), addr.to_string()),
-        (
-            "GATEHOUSE_DATABASE_URL".into(),
-            fresh_database_url(backend, &dir).await,
-        ),
+        ("GATEHOUSE_DATABASE_URL".into(), database_url),
         ("GATEHOUSE_ORG_NAME".into(), "Test Org".into()),
         // Every test client is 127.0.0.1; tests of the limits set their own.
         ("GATEHOUSE_SIGNIN_RATE_PER_MINUTE".into(), "100000".into()),
@@ -125,12 +161,14 @@ pub async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)]) -> Tes
         .expect("build app");
     let state = app.state().clone();
     tokio::spawn(app.run());
+    let database_for_drop = database.clone();
     TestApp {
         base,
         state,
         clock_offset,
         client: client(),
-        _dir: TempDir(dir),
+        database,
+        _dir: TempDir(dir, database_for_drop),
     }
 }
 
@@ -184,6 +222,7 @@ impl TestApp {
             state: self.state.clone(),
             clock_offset: self.clock_offset.clone(),
             client: client(),
+            database: self.database.clone(),
             _dir: TempDir::none(),
         }
     }

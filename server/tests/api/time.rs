@@ -293,3 +293,23 @@ async fn a_role_change_waits_for_the_organisation_lock(backend: Backend) {
     assert_eq!(promote.await.unwrap(), 200);
     assert_eq!(app.role_of("grace@example.com").await, "owner");
 }
+
+/// A test's PostgreSQL database is dropped when the test ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_test_databases_are_dropped_when_the_test_ends() {
+    let app = spawn_app(Backend::Postgres).await;
+    let name = app.database.clone().expect("a PostgreSQL database");
+    let admin = std::env::var("GATEHOUSE_TEST_POSTGRES_URL").unwrap();
+    let exists = |name: String, admin: String| async move {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pg_database WHERE datname = $1")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(exists(name.clone(), admin.clone()).await, 1);
+    drop(app);
+    assert_eq!(exists(name, admin).await, 0);
+}
