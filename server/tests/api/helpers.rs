@@ -101,7 +101,7 @@ fn database_name(url: &str) -> Option<String> {
         .map(|u| u.path().trim_start_matches('/').to_string())
 }
 
-async fn fresh_database_url(backend: Backend, dir: &std::path::Path) -> String {
+pub async fn fresh_database_url(backend: Backend, dir: &std::path::Path) -> String {
     match backend {
         Backend::Sqlite => format!("sqlite://{}/gatehouse.db", dir.display()),
         Backend::Postgres => {

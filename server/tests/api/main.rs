@@ -4,6 +4,7 @@ mod credentials;
 mod front_door;
 mod helpers;
 mod members;
+mod migrations;
 mod openapi;
 mod service_accounts;
 mod sessions;
