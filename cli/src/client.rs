@@ -51,6 +51,12 @@ impl Api {
         if status == StatusCode::NO_CONTENT {
             return Ok(None);
         }
+        // What was asked for, for a 404 that says what was not found.
+        let asked = response
+            .url()
+            .path()
+            .trim_start_matches("/api/v1")
+            .to_string();
         let body = response.text().map_err(|e| {
             Failure::Refused(format!("{}: reading the response failed: {e}", self.host))
         })?;
@@ -73,7 +79,10 @@ impl Api {
                  with a new token (Credentials page of the console) or set GATEHOUSE_CLI_TOKEN{request_id}"
             ),
             StatusCode::FORBIDDEN => format!("this needs the owner role{request_id}"),
-            StatusCode::NOT_FOUND => format!("not found{request_id}"),
+            StatusCode::NOT_FOUND => format!(
+                "not found: {} — check the name or id (list them with `gatehouse … list`){request_id}",
+                urlencoding_decode(&asked)
+            ),
             _ => format!("{message}{request_id}"),
         }))
     }
@@ -157,4 +166,26 @@ pub fn encode(value: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Percent-decodes a URL path for a message (names are sent percent-encoded).
+fn urlencoding_decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 3 <= bytes.len() {
+            if let Ok(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .map_err(|_| ())
+                .and_then(|hex| u8::from_str_radix(hex, 16).map_err(|_| ()))
+            {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

@@ -482,3 +482,64 @@ async fn owners_list_members_and_rotate_their_keys() {
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_credentials_file_can_live_elsewhere_and_names_the_host() {
+    let s = server().await;
+    let elsewhere = s.dir.join("vault").join("gatehouse.json");
+    let run = |args: &[&str], stdin: Option<&str>, host: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+        command
+            .args(args)
+            .env_clear()
+            .env("HOME", s.dir.join("home"))
+            .env("GATEHOUSE_CREDENTIALS_FILE", &elsewhere)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if host {
+            command.env("GATEHOUSE_HOST", &s.base);
+        }
+        let mut child = command.spawn().unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).unwrap();
+        }
+        drop(input);
+        child.wait_with_output().unwrap()
+    };
+    let login = run(&["login"], Some(&format!("{}\n", s.owner_token)), true);
+    assert_eq!(code(&login), 0, "{:?}", text(&login));
+    assert!(
+        elsewhere.exists(),
+        "written where GATEHOUSE_CREDENTIALS_FILE says"
+    );
+    assert!(!s.credentials_file().exists(), "not in the home directory");
+    assert_owner_only(&elsewhere);
+    // No GATEHOUSE_HOST, no --host: the host comes from the file too.
+    let whoami = run(&["whoami"], None, false);
+    assert_eq!(code(&whoami), 0, "{:?}", text(&whoami));
+    assert!(
+        text(&whoami).0.contains("owner@example.com"),
+        "{:?}",
+        text(&whoami)
+    );
+    // A 404 says what was not found.
+    let missing = run(
+        &[
+            "service-account",
+            "delete",
+            "--name",
+            "no-such-bot",
+            "--yes",
+        ],
+        None,
+        false,
+    );
+    assert_eq!(code(&missing), 1);
+    let (_, err) = text(&missing);
+    assert!(
+        err.contains("not found") && err.contains("no-such-bot"),
+        "{err}"
+    );
+}
