@@ -1,5 +1,6 @@
 //! Black-box tests: the real server on port 0 with a fresh database, driven over HTTP.
 //! Every scenario runs against SQLite and against PostgreSQL.
+mod audit;
 mod credentials;
 mod front_door;
 mod helpers;
