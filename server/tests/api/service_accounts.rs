@@ -5,6 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 on_both_backends!(
+    the_keys_view_pages_a_filtered_list_exactly,
     names_follow_the_rules_and_are_unique,
     a_key_is_shown_exactly_once_and_acts_as_its_account,
     revoke_all_and_delete_kill_keys_immediately,
@@ -339,6 +340,60 @@ async fn an_owner_role_service_account_can_automate(backend: Backend) {
         .count("audit_events WHERE action = 'service_account.created' AND actor_kind = 'service_account'")
         .await;
     assert_eq!(audited, 1);
+}
+
+/// Walks `/api_keys` with `query` (and `count`); returns the key ids and the pages taken.
+async fn walk_keys(app: &TestApp, token: &str, query: &str, count: usize) -> (Vec<Value>, usize) {
+    let mut seen = Vec::new();
+    let mut next: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut path = format!("/api_keys?count={count}{query}");
+        if let Some(t) = &next {
+            path.push_str(&format!("&paging_token={t}"));
+        }
+        let response = app.api(Method::GET, &path, Some(token), None).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let page: Value = response.json().await.unwrap();
+        pages += 1;
+        let results = page["results"].as_array().unwrap();
+        assert!(!results.is_empty(), "{path}: a token led to an empty page");
+        seen.extend(results.iter().cloned());
+        match page["metadata"]["next_paging_token"].as_str() {
+            Some(t) => next = Some(t.to_string()),
+            None => break,
+        }
+        assert!(pages <= 20, "paging does not end");
+    }
+    (seen, pages)
+}
+
+async fn the_keys_view_pages_a_filtered_list_exactly(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = owner(&app).await;
+    for (name, keys) in [("etl-a", 3), ("etl-b", 3), ("serving", 2)] {
+        create_account(&app, &token, name).await;
+        for _ in 0..keys {
+            create_key(&app, &token, name).await;
+        }
+    }
+    // Six etl keys: pages of 2 and 3 divide them exactly, 4 does not, 6 is one page.
+    for (count, pages_expected) in [(2, 3), (3, 2), (4, 2), (6, 1)] {
+        let (seen, pages) = walk_keys(&app, &token, "&email=etl-", count).await;
+        assert_eq!(pages, pages_expected, "count={count}");
+        let mut ids: Vec<&str> = seen.iter().map(|k| k["id"].as_str().unwrap()).collect();
+        assert_eq!(ids.len(), 6, "count={count}");
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 6, "count={count}: a key twice");
+        assert!(seen
+            .iter()
+            .all(|k| k["owner_email"].as_str().unwrap().starts_with("etl-")));
+    }
+    // An exact email across pages.
+    let exact = format!("etl-b@org-{}.serviceaccount.com", app.state.app.org.id);
+    let (seen, pages) = walk_keys(&app, &token, &format!("&email={exact}"), 1).await;
+    assert_eq!((seen.len(), pages), (3, 3));
 }
 
 async fn the_keys_view_filters_by_email_and_revokes_one_key(backend: Backend) {
