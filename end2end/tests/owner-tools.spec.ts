@@ -1,0 +1,117 @@
+import { expect, test, type Page } from '@playwright/test';
+import { DEV_CONSOLE, signInWithDevIdp } from './fixtures';
+
+// --- act ---
+
+/** An owner's personal token, made on the Credentials page (for setting up data quickly). */
+async function ownerToken(page: Page) {
+  await page.goto(`${DEV_CONSOLE}/credentials`);
+  await page.getByLabel('Name (optional)').fill('e2e setup');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const token = ((await page.getByTestId('new-token').textContent()) ?? '').trim();
+  await page.getByRole('dialog').getByRole('button', { name: /close/ }).click();
+  return token;
+}
+
+async function api(token: string, method: string, path: string, body?: unknown) {
+  return fetch(`${DEV_CONSOLE}/api/v1${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+async function signInAs(page: Page, name: string, path: string) {
+  await page.goto(`${DEV_CONSOLE}${path}`);
+  await signInWithDevIdp(page, name);
+  await expect(page).toHaveURL(`${DEV_CONSOLE}${path}`);
+  await expect(page.getByTestId('user-email')).toBeVisible();
+}
+
+// --- tests ---
+
+test('an owner rotates a member’s key for hand-over: the old token dies, the new one works', async ({ browser }) => {
+  const grace = await (await browser.newContext()).newPage();
+  await signInAs(grace, 'Grace Hopper', '/credentials');
+  const old = await ownerToken(grace); // her own personal token
+  expect((await api(old, 'GET', '/users/me')).status).toBe(200);
+
+  const ada = await (await browser.newContext()).newPage();
+  await signInAs(ada, 'Ada Lovelace', '/iam');
+  const row = ada.getByTestId('member-table').locator('tr[data-email="grace@example.com"]');
+  await row.getByRole('button', { name: 'Rotate key' }).click();
+  await expect(ada.getByRole('dialog')).toContainText("Rotate grace@example.com's key?");
+  await ada.getByRole('dialog').getByRole('button', { name: 'Rotate key' }).click();
+  await expect(ada.getByRole('heading', { name: 'New key for hand-over' })).toBeVisible();
+  const handOver = ((await ada.getByTestId('new-token').textContent()) ?? '').trim();
+  expect(handOver).toMatch(/^gtu_/);
+
+  expect((await api(old, 'GET', '/users/me')).status).toBe(401);
+  const me = await api(handOver, 'GET', '/users/me');
+  expect(me.status).toBe(200);
+  expect((await me.json()).result.email).toBe('grace@example.com');
+  await ada.context().close();
+  await grace.context().close();
+});
+
+test('the last owner cannot demote themself: the console says why', async ({ page }) => {
+  await signInAs(page, 'Ada Lovelace', '/iam');
+  const table = page.getByTestId('member-table');
+  // Arrange: Ada the only owner (an earlier test may have promoted Grace).
+  for (const email of ['grace@example.com', 'alan@example.com']) {
+    const role = table.locator(`tr[data-email="${email}"]`).getByTestId('member-role');
+    if ((await role.count()) > 0 && (await role.textContent()) === 'owner') {
+      await table.locator(`tr[data-email="${email}"]`).getByRole('button', { name: 'Make collaborator' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Make collaborator' }).click();
+      await expect(role).toHaveText('collaborator');
+    }
+  }
+  const adaRow = table.locator('tr[data-email="ada@example.com"]');
+  await adaRow.getByRole('button', { name: 'Make collaborator' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Make collaborator' }).click();
+  await expect(page.getByRole('alert')).toContainText('last owner');
+  await expect(adaRow.getByTestId('member-role')).toHaveText('owner');
+});
+
+test('the audit page lists what happened, filters by email, and the keys view pages', async ({ page }) => {
+  await signInAs(page, 'Ada Lovelace', '/credentials');
+  const token = await ownerToken(page);
+  const name = `pager-${Date.now().toString(36)}`;
+  expect((await api(token, 'POST', '/service_accounts', { name })).status).toBe(201);
+  for (let i = 0; i < 51; i++) {
+    expect((await api(token, 'POST', `/service_accounts/${name}/api_keys`)).status).toBe(201);
+  }
+
+  await page.goto(`${DEV_CONSOLE}/iam/audit`);
+  const audit = page.getByTestId('audit-table');
+  await expect(audit).toBeVisible();
+  await expect(audit.getByRole('row', { name: /api_key\.created/ }).first()).toBeVisible();
+  await expect(audit.getByRole('row', { name: /service_account\.created/ }).first()).toContainText(name);
+  // Older entries are one click away: more than one page of rows exists now.
+  await page.getByRole('button', { name: 'Older' }).click();
+  await expect(audit.locator('tbody tr').first()).toBeVisible();
+  await page.getByRole('button', { name: 'Newer' }).click();
+  await expect(audit.getByRole('row', { name: /service_account\.created/ }).first()).toBeVisible();
+  // Filtered to one person: only rows where Grace is the actor or the target.
+  await page.getByLabel('Actor or target email').fill('grace@');
+  await page.getByRole('search').getByRole('button', { name: 'Filter' }).click();
+  await expect(audit.locator('tbody tr').first()).toContainText('grace@example.com');
+  for (const row of await audit.locator('tbody tr').all()) {
+    await expect(row).toContainText('grace@example.com');
+  }
+
+  // The keys view, filtered to this account: 51 keys are two pages of 50 and 1.
+  await page.goto(`${DEV_CONSOLE}/iam/api-keys`);
+  await page.getByLabel('Service account email').fill(`${name}@`);
+  await page.getByRole('button', { name: 'Filter' }).click();
+  const rows = page.locator('table tbody tr');
+  await expect(rows).toHaveCount(50);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(rows).toHaveCount(1);
+  await expect(page.getByRole('button', { name: 'Next' })).toHaveCount(0);
+  await page.getByRole('button', { name: 'Previous' }).click();
+  await expect(rows).toHaveCount(50);
+
+  // Clean up what this test made, so it can run again.
+  expect((await api(token, 'DELETE', `/service_accounts/${name}`)).status).toBe(204);
+});
