@@ -13,7 +13,7 @@ use samael::key_info::{KeyInfo, X509Data};
 use samael::metadata::{
     Endpoint, EntityDescriptor, IdpSsoDescriptor, KeyDescriptor, HTTP_REDIRECT_BINDING,
 };
-use samael::schema::{AttributeStatement, Response, SubjectNameID};
+use samael::schema::{AttributeStatement, Response, SubjectConfirmationData, SubjectNameID};
 use samael::signature::DigestAlgorithm;
 use samael::traits::ToXml;
 use std::io::Read;
@@ -245,4 +245,17 @@ pub fn parse_redirect_request(saml_request: &str) -> Result<RequestInfo, String>
             .and_then(|i| i.value)
             .ok_or("the AuthnRequest names no Issuer")?,
     })
+}
+
+/// Every `SubjectConfirmationData` of a response's assertion: where tests (and the dev IdP)
+/// change recipients, request ids and lifetimes.
+pub fn confirmation_data(
+    response: &mut Response,
+) -> impl Iterator<Item = &mut SubjectConfirmationData> {
+    response
+        .assertion
+        .iter_mut()
+        .filter_map(|a| a.subject.as_mut())
+        .flat_map(|s| s.subject_confirmations.iter_mut().flatten())
+        .filter_map(|c| c.subject_confirmation_data.as_mut())
 }

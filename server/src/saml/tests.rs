@@ -1,7 +1,7 @@
 //! Each refusal, with a response crafted by samael's IdP side (the development IdP's signer).
 use super::*;
 use crate::config::AttributeNames;
-use crate::dev_idp::{DevIdp, RequestInfo, DEMO_USERS};
+use crate::dev_idp::{confirmation_data, DevIdp, RequestInfo, DEMO_USERS};
 use samael::schema::Response;
 
 const BASE: &str = "http://127.0.0.1:3999";
@@ -245,18 +245,8 @@ fn unsolicited_responses_are_refused_unless_idp_initiated_login_is_enabled() {
     let f = fixture();
     let mut response = f.response();
     response.in_response_to = None;
-    for c in response
-        .assertion
-        .as_mut()
-        .unwrap()
-        .subject
-        .as_mut()
-        .unwrap()
-        .subject_confirmations
-        .iter_mut()
-        .flatten()
-    {
-        c.subject_confirmation_data.as_mut().unwrap().in_response_to = None;
+    for d in confirmation_data(&mut response) {
+        d.in_response_to = None;
     }
     let xml = f.signed(&response);
     assert_eq!(f.refusal(&xml), RefusalKind::Unsolicited);
@@ -552,16 +542,8 @@ fn an_issue_instant_in_the_future_is_refused() {
 #[test]
 fn a_response_for_another_recipient_is_refused() {
     let r = refusal_after(|r| {
-        for c in assertion_of(r)
-            .subject
-            .as_mut()
-            .unwrap()
-            .subject_confirmations
-            .iter_mut()
-            .flatten()
-        {
-            c.subject_confirmation_data.as_mut().unwrap().recipient =
-                Some("https://other-sp.example/acs".into());
+        for d in confirmation_data(r) {
+            d.recipient = Some("https://other-sp.example/acs".into());
         }
     });
     assert_eq!(r.kind, RefusalKind::Recipient, "{r}");

@@ -2,6 +2,7 @@
 use crate::helpers::*;
 use crate::on_both_backends;
 use base64::Engine as _;
+use gatehouse_server::dev_idp::confirmation_data;
 use samael::schema::Response as SamlResponse;
 
 on_both_backends!(
@@ -24,18 +25,8 @@ async fn idp_initiated_sign_in_when_enabled_is_guarded_only_by_the_replay_cache(
     let (request, _) = app.start_login("/").await;
     let unsolicited = app.crafted_response("grace@example.com", &request, |r| {
         r.in_response_to = None;
-        for c in r
-            .assertion
-            .as_mut()
-            .unwrap()
-            .subject
-            .as_mut()
-            .unwrap()
-            .subject_confirmations
-            .iter_mut()
-            .flatten()
-        {
-            c.subject_confirmation_data.as_mut().unwrap().in_response_to = None;
+        for d in confirmation_data(r) {
+            d.in_response_to = None;
         }
     });
     let b64 = base64::engine::general_purpose::STANDARD.encode(unsolicited);

@@ -24,20 +24,15 @@ fn b64(xml: String) -> String {
 /// AuthnRequest's own time limit can refuse it.
 fn valid_for_an_hour(r: &mut samael::schema::Response) {
     let later = chrono::Utc::now() + chrono::Duration::hours(1);
-    let a = r.assertion.as_mut().unwrap();
-    a.conditions.as_mut().unwrap().not_on_or_after = Some(later);
-    for c in a
-        .subject
+    r.assertion
         .as_mut()
         .unwrap()
-        .subject_confirmations
-        .iter_mut()
-        .flatten()
-    {
-        c.subject_confirmation_data
-            .as_mut()
-            .unwrap()
-            .not_on_or_after = Some(later);
+        .conditions
+        .as_mut()
+        .unwrap()
+        .not_on_or_after = Some(later);
+    for d in gatehouse_server::dev_idp::confirmation_data(r) {
+        d.not_on_or_after = Some(later);
     }
 }
 
