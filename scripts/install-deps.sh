@@ -15,7 +15,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 apt_packages=(pkg-config libxmlsec1-dev libclang-dev libssl-dev xmlsec1
-  chromium postgresql php-cli php-xml php-mbstring simplesamlphp openssl)
+  chromium postgresql php-cli php-xml php-mbstring simplesamlphp openssl python3-venv)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -39,6 +39,9 @@ step "build the console (cargo leptos build)"
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
 cargo leptos build
 
+step "Python SDK: ruff, mypy, pytest against the built server"
+GATEHOUSE_SERVER_BIN="$target_dir/debug/gatehouse-server" bash scripts/test-sdk.sh
+
 step "Playwright (Chromium, SimpleSAMLphp, development IdP)"
 export GATEHOUSE_E2E_BIN="$target_dir/debug/gatehouse-server"
 export GATEHOUSE_E2E_SITE_ROOT="$PWD/target/site"

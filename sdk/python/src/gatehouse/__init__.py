@@ -1,0 +1,36 @@
+"""Gatehouse's Python SDK: ``from gatehouse import Gatehouse``."""
+
+from ._client import ApiKeys, Credentials, Gatehouse, ServiceAccounts, Users
+from ._errors import (
+    Conflict,
+    GatehouseError,
+    InvalidRequest,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+)
+from ._models import ApiKey, Identity, Member, NewApiKey, NewToken, ServiceAccount, TokenInfo
+
+__all__ = [
+    "ApiKey",
+    "ApiKeys",
+    "Conflict",
+    "Credentials",
+    "Gatehouse",
+    "GatehouseError",
+    "Identity",
+    "InvalidRequest",
+    "Member",
+    "NewApiKey",
+    "NewToken",
+    "NotAuthenticated",
+    "NotFound",
+    "PermissionDenied",
+    "RateLimited",
+    "ServiceAccount",
+    "ServiceAccounts",
+    "TokenInfo",
+    "Users",
+]
+__version__ = "0.1.0"

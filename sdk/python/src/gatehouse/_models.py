@@ -1,0 +1,154 @@
+"""What the API answers with, as typed, immutable values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+
+def _opt_int(value: Any) -> Optional[int]:
+    return None if value is None else int(value)
+
+
+def _opt_str(value: Any) -> Optional[str]:
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a token acts as: a person or a service account."""
+
+    id: str
+    email: str
+    kind: str
+    role: str
+    organization_id: str
+    organization_name: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Identity:
+        return cls(
+            id=str(data["id"]),
+            email=str(data["email"]),
+            kind=str(data["kind"]),
+            role=str(data["role"]),
+            organization_id=str(data["organization_id"]),
+            organization_name=str(data["organization_name"]),
+        )
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token or key as listed: never its secret, only its last six characters."""
+
+    id: str
+    name: str
+    last_six: str
+    created_at: int
+    last_used_at: Optional[int]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TokenInfo:
+        return cls(
+            id=str(data["id"]),
+            name=str(data["name"]),
+            last_six=str(data["last_six"]),
+            created_at=int(data["created_at"]),
+            last_used_at=_opt_int(data.get("last_used_at")),
+        )
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A token just issued. ``token`` is shown this once; ``repr`` shows only its last six."""
+
+    token: str
+    info: TokenInfo
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> NewToken:
+        return cls(token=str(data["token"]), info=TokenInfo.from_json(data["info"]))
+
+    def __repr__(self) -> str:
+        return f"NewToken(token='…{self.info.last_six}', info={self.info!r})"
+
+
+#: A service-account key just issued (same shape as a personal token).
+NewApiKey = NewToken
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member of the organisation: a person or a service account."""
+
+    id: str
+    email: str
+    name: str
+    role: str
+    is_service_account: bool
+    created_at: int
+    last_sign_in_at: Optional[int]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Member:
+        return cls(
+            id=str(data["id"]),
+            email=str(data["email"]),
+            name=str(data["name"]),
+            role=str(data["role"]),
+            is_service_account=bool(data["is_service_account"]),
+            created_at=int(data["created_at"]),
+            last_sign_in_at=_opt_int(data.get("last_sign_in_at")),
+        )
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    """A non-human identity: ``<name>@org-<organization id>.serviceaccount.com``."""
+
+    id: str
+    name: str
+    email: str
+    role: str
+    active_keys: int
+    created_at: int
+    created_by: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ServiceAccount:
+        return cls(
+            id=str(data["id"]),
+            name=str(data["name"]),
+            email=str(data["email"]),
+            role=str(data["role"]),
+            active_keys=int(data["active_keys"]),
+            created_at=int(data["created_at"]),
+            created_by=str(data["created_by"]),
+        )
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An active key in the organisation's keys view."""
+
+    id: str
+    owner_kind: str
+    owner_email: Optional[str]
+    name: str
+    last_six: str
+    created_at: int
+    created_by: Optional[str]
+    last_used_at: Optional[int]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ApiKey:
+        return cls(
+            id=str(data["id"]),
+            owner_kind=str(data["owner_kind"]),
+            owner_email=_opt_str(data.get("owner_email")),
+            name=str(data["name"]),
+            last_six=str(data["last_six"]),
+            created_at=int(data["created_at"]),
+            created_by=_opt_str(data.get("created_by")),
+            last_used_at=_opt_int(data.get("last_used_at")),
+        )
