@@ -10,7 +10,7 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check "./sdk/python[test,lint]"
 cd sdk/python
-"$venv/bin/ruff" check .
-"$venv/bin/ruff" format --check .
+"$venv/bin/ruff" check src tests
+"$venv/bin/ruff" format --check src tests
 "$venv/bin/mypy" src tests
 "$venv/bin/pytest" -q

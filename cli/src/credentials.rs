@@ -31,8 +31,22 @@ pub fn path() -> Result<PathBuf, String> {
         .join("credentials.json"))
 }
 
+/// Reads the credentials file. Like ssh with its keys, a file that other users can read is
+/// refused, with the command that fixes it.
 pub fn read() -> Result<Option<CredentialsFile>, String> {
     let path = path()?;
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(&path) {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "{} can be read by other users (mode {mode:o}); fix it with: chmod 600 {}",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
     match std::fs::read_to_string(&path) {
         Ok(text) => serde_json::from_str(&text)
             .map(Some)
@@ -59,7 +73,8 @@ pub fn write(credentials: &CredentialsFile) -> Result<PathBuf, String> {
             .create(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    let tmp = path.with_extension("json.tmp");
+    // A name of our own each time: nobody can prepare it in advance.
+    let tmp = path.with_extension(format!("json.{}.tmp", random_suffix()));
     let text = serde_json::to_string_pretty(credentials).map_err(|e| e.to_string())?;
     // A leftover from an interrupted write, or something planted there: removed, not followed.
     match std::fs::remove_file(&tmp) {
@@ -86,6 +101,43 @@ pub fn write(credentials: &CredentialsFile) -> Result<PathBuf, String> {
     Ok(path)
 }
 
+fn random_suffix() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded from the OS's randomness per process; mixed with the time and pid.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    hasher.write_u32(std::process::id());
+    format!("{:016x}", hasher.finish())
+}
+
+/// Plain http only to this machine; anything else needs https (or `--insecure`).
+pub fn transport_is_safe(host: &str) -> bool {
+    let Some(rest) = host.strip_prefix("http://") else {
+        return true;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let hostname = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+    };
+    hostname.eq_ignore_ascii_case("localhost")
+        || hostname
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The same console, whatever the letter case or a trailing slash.
+pub fn same_host(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/')
+        .eq_ignore_ascii_case(b.trim_end_matches('/'))
+}
+
 pub fn remove() -> Result<Option<PathBuf>, String> {
     let path = path()?;
     match std::fs::remove_file(&path) {
@@ -101,4 +153,30 @@ pub enum TokenSource {
     Flag,
     Environment,
     File,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_safe_only_to_this_machine() {
+        for ok in [
+            "https://gatehouse.example.com",
+            "http://127.0.0.1:3000",
+            "http://localhost:3000/",
+            "http://[::1]:3000",
+            "http://127.0.0.53",
+        ] {
+            assert!(transport_is_safe(ok), "{ok}");
+        }
+        for bad in [
+            "http://gatehouse.example.com",
+            "http://10.0.0.5:3000",
+            "http://localhost.evil.example",
+            "http://127.0.0.1.evil.example",
+        ] {
+            assert!(!transport_is_safe(bad), "{bad}");
+        }
+    }
 }

@@ -32,6 +32,9 @@ struct Cli {
         hide_env_values = true
     )]
     token: Option<String>,
+    /// Allow sending the token over plain http to a host that is not this machine.
+    #[arg(long, global = true)]
+    insecure: bool,
     /// Output format.
     #[arg(long, short = 'o', global = true, value_enum, default_value_t = Output::Table)]
     output: Output,
@@ -212,13 +215,38 @@ fn run(cli: Cli) -> Result<(), Exit> {
         .clone()
         .or_else(|| file.as_ref().and_then(|f| f.host.clone()))
         .unwrap_or_else(|| DEFAULT_HOST.to_string());
-    let token = match (&cli.token, file.as_ref().and_then(|f| f.token.clone())) {
+    if !cli.insecure && !credentials::transport_is_safe(&host) {
+        return Err(Exit::Usage(format!(
+            "refusing to send a token over plain http to {host}: use https, or pass --insecure \
+             if this network is trusted"
+        )));
+    }
+    // The file's token belongs to the file's host and is sent nowhere else.
+    let file_token = file.as_ref().and_then(|f| match (&f.host, &f.token) {
+        (Some(stored), Some(t)) if !credentials::same_host(stored, &host) => {
+            if cli.token.is_none() {
+                eprintln!(
+                    "warning: the stored token belongs to {stored}; it is not sent to {host}"
+                );
+            }
+            let _ = t;
+            None
+        }
+        (_, token) => token.clone(),
+    });
+    let token = match (&cli.token, file_token) {
         (Some(t), _)
             if std::env::var("GATEHOUSE_CLI_TOKEN").ok().as_deref() == Some(t.as_str()) =>
         {
             Some((t.clone(), TokenSource::Environment))
         }
-        (Some(t), _) => Some((t.clone(), TokenSource::Flag)),
+        (Some(t), _) => {
+            eprintln!(
+                "warning: a token given with --token ends up in your shell history and in `ps`; \
+                 prefer GATEHOUSE_CLI_TOKEN or `gatehouse login` (which reads stdin)"
+            );
+            Some((t.clone(), TokenSource::Flag))
+        }
         (None, Some(t)) => Some((t, TokenSource::File)),
         (None, None) => None,
     };
@@ -296,14 +324,20 @@ fn rotate_own(ctx: &Context) -> Result<(), Exit> {
         }
         _ => None,
     };
+    // A person's rotation revokes all their tokens; a service-account key replaces only itself.
+    let what = if new.token.starts_with("gts_") {
+        "This key is revoked (the account's other keys keep working)."
+    } else {
+        "All your previous tokens are revoked."
+    };
     ctx.print(&new, || match &stored {
         Some(path) => println!(
-            "All your previous tokens are revoked. The new token (…{}) is stored in {}.",
+            "{what} The new token (…{}) is stored in {}.",
             new.info.last_six,
             path.display()
         ),
         None => {
-            println!("All your previous tokens are revoked. Your new token (shown once):");
+            println!("{what} Your new token (shown once):");
             println!("{}", new.token);
             println!("export GATEHOUSE_CLI_TOKEN={}", new.token);
         }

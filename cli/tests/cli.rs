@@ -543,3 +543,97 @@ async fn the_credentials_file_can_live_elsewhere_and_names_the_host() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_is_guarded_like_an_ssh_key() {
+    let s = server().await;
+    let login = s.run(None, &["login"], Some(&format!("{}\n", s.owner_token)));
+    assert_eq!(code(&login), 0, "{:?}", text(&login));
+    // Readable by others: refused, with the fix.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let file = s.credentials_file();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = s.run(None, &["whoami"], None);
+        assert_eq!(code(&refused), 1);
+        assert!(
+            text(&refused).1.contains("chmod 600"),
+            "{:?}",
+            text(&refused)
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    // The stored token goes only to its own host.
+    let elsewhere = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["whoami", "--host", "http://127.0.0.2:9"])
+        .env_clear()
+        .env("HOME", s.dir.join("home"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&elsewhere), 1);
+    let err = String::from_utf8_lossy(&elsewhere.stderr);
+    assert!(err.contains("not sent to http://127.0.0.2:9"), "{err}");
+    assert!(
+        err.contains("no token"),
+        "refused before any request: {err}"
+    );
+    // Plain http beyond this machine needs --insecure; nothing is sent without it.
+    let plain = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["whoami", "--host", "http://gatehouse.invalid"])
+        .env_clear()
+        .env("HOME", s.dir.join("home"))
+        .env("GATEHOUSE_CLI_TOKEN", &s.owner_token)
+        .output()
+        .unwrap();
+    assert_eq!(code(&plain), 2);
+    assert!(String::from_utf8_lossy(&plain.stderr).contains("--insecure"));
+    // --token works, with a warning about shell history.
+    let flagged = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["whoami", "--host", &s.base, "--token", &s.owner_token])
+        .env_clear()
+        .env("HOME", s.dir.join("nobody"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&flagged), 0);
+    assert!(String::from_utf8_lossy(&flagged.stderr).contains("shell history"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_account_key_rotates_itself_from_the_command_line() {
+    let s = server().await;
+    let created = s.run(
+        Some(&s.owner_token),
+        &["service-account", "create", "--name", "self-rotator"],
+        None,
+    );
+    assert_eq!(code(&created), 0, "{:?}", text(&created));
+    let key = s.run(
+        Some(&s.owner_token),
+        &[
+            "service-account",
+            "create-api-key",
+            "--name",
+            "self-rotator",
+        ],
+        None,
+    );
+    assert_eq!(code(&key), 0, "{:?}", text(&key));
+    let key_token = text(&key)
+        .0
+        .split_whitespace()
+        .find(|w| w.starts_with("gts_"))
+        .unwrap()
+        .to_string();
+    let rotated = s.run(Some(&key_token), &["credentials", "rotate"], None);
+    assert_eq!(code(&rotated), 0, "{:?}", text(&rotated));
+    let new = text(&rotated)
+        .0
+        .split_whitespace()
+        .find(|w| w.starts_with("gts_"))
+        .unwrap()
+        .to_string();
+    assert_ne!(new, key_token);
+    assert_eq!(code(&s.run(Some(&key_token), &["whoami"], None)), 1);
+    assert_eq!(code(&s.run(Some(&new), &["whoami"], None)), 0);
+}

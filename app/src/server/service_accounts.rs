@@ -398,6 +398,76 @@ pub async fn create_key(
     finish(run.await, meta, "creating an API key")
 }
 
+/// A service account rotating its own key (`POST /users/me/rotate_key` with a `gts_` key):
+/// the presented key is revoked and a new one, with the same name, is returned — the account's
+/// other keys are untouched, so one automation rotating its key does not break another. Any
+/// role may do this: it changes nothing but the caller's own credential.
+pub async fn rotate_own_key(
+    db: &Db,
+    clock: &Clock,
+    actor: &Actor,
+    meta: &RequestMeta,
+) -> Result<NewToken, AppError> {
+    let Some((presented, _)) = actor.token.clone() else {
+        return Err(AppError::Unauthorized);
+    };
+    if actor.kind != super::actor::ActorKind::ServiceAccount {
+        return Err(AppError::InvalidInput(
+            "only a service-account key rotates itself this way".into(),
+        ));
+    }
+    let now = clock.unix();
+    let run = async {
+        let mut tx = db.begin_write().await?;
+        let Some(account) = resolve_locked(&mut tx, &actor.org_id, &actor.id).await? else {
+            return Ok(Outcome::Refused(AppError::Unauthorized));
+        };
+        let old = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1, revoked_by = $2 \
+             WHERE id = $3 AND owner_kind = 'service_account' AND owner_id = $4 \
+             AND revoked_at IS NULL RETURNING name, last_six",
+        )
+        .bind(now)
+        .bind(&actor.id)
+        .bind(&presented)
+        .bind(&account.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        // Revoked meanwhile (by an owner, or a concurrent rotation): no new key for it.
+        let Some(old) = old else {
+            return Ok(Outcome::Refused(AppError::Unauthorized));
+        };
+        let name: String = old.try_get("name")?;
+        let old_six: String = old.try_get("last_six")?;
+        let new = credentials::insert_token(
+            &mut tx,
+            &account.org_id,
+            TokenKind::ServiceAccount,
+            &account.id,
+            &name,
+            actor,
+            now,
+        )
+        .await?;
+        audit::record(
+            &mut *tx,
+            now,
+            Some(actor),
+            meta,
+            "api_key.rotated",
+            account.target(),
+            Some(&format!(
+                "key …{old_six} replaced by …{}",
+                new.info.last_six
+            )),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Outcome::Done(new))
+    };
+    finish(run.await, meta, "rotating a service account's own key")
+}
+
 pub async fn list_keys(
     db: &Db,
     actor: &Actor,

@@ -51,6 +51,14 @@ def test_a_service_account_through_its_whole_life(server: Server, owner_token: s
     assert key.token not in repr(key), "a new key's repr hides the secret"
     with Gatehouse(host=server.base, token=key.token) as robot:
         assert (robot.whoami().kind, robot.whoami().email) == ("service_account", account.email)
+    # A key rotates itself: it is replaced, the account's other keys are untouched.
+    spare = gh.service_accounts.create_api_key(name, name="spare")
+    replaced = Gatehouse(host=server.base, token=spare.token).credentials.rotate()
+    assert replaced.info.name == "spare"
+    with pytest.raises(NotAuthenticated):
+        Gatehouse(host=server.base, token=spare.token).whoami()
+    assert Gatehouse(host=server.base, token=key.token).whoami().email == account.email
+    gh.api_keys.revoke(replaced.info.id)
     second = gh.service_accounts.create_api_key(account.id)
     listed = gh.service_accounts.list_api_keys(name)
     assert {k.last_six for k in listed} == {key.info.last_six, second.info.last_six}

@@ -58,13 +58,26 @@ pub async fn me(State(state): State<ServerState>, caller: Caller) -> Json<Identi
     })
 }
 
-/// Rotate my key: revoke all of my tokens (this one too) and return one new token.
+/// Rotate my key. A person: every token of mine is revoked (this one too) and one new token
+/// returned. A service-account key: this key is revoked and a new key with the same name
+/// returned; the account's other keys keep working.
 #[utoipa::path(post, path = "/api/v1/users/me/rotate_key", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = NewTokenResponse), (status = 401, body = ErrorResponse)))]
 pub async fn rotate_my_key(
     State(state): State<ServerState>,
     caller: Caller,
 ) -> ApiResult<NewTokenResponse> {
+    if caller.actor.kind == app::server::actor::ActorKind::ServiceAccount {
+        let new = app::server::service_accounts::rotate_own_key(
+            &state.app.db,
+            &state.app.clock,
+            &caller.actor,
+            &caller.meta,
+        )
+        .await
+        .map_err(|e| ApiError::new(e, &caller.meta))?;
+        return Ok(Json(NewTokenResponse { result: new }));
+    }
     let me = load_user(&state, &caller, &caller.actor.id).await?;
     let new = credentials::rotate_user_key(
         &state.app.db,

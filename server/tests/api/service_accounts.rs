@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 on_both_backends!(
     the_keys_view_pages_a_filtered_list_exactly,
+    a_service_account_key_rotates_itself_and_leaves_its_siblings,
     names_follow_the_rules_and_are_unique,
     a_key_is_shown_exactly_once_and_acts_as_its_account,
     revoke_all_and_delete_kill_keys_immediately,
@@ -338,6 +339,52 @@ async fn an_owner_role_service_account_can_automate(backend: Backend) {
     assert_eq!(status_with(&app, &key).await, 200);
     let audited = app
         .count("audit_events WHERE action = 'service_account.created' AND actor_kind = 'service_account'")
+        .await;
+    assert_eq!(audited, 1);
+}
+
+async fn a_service_account_key_rotates_itself_and_leaves_its_siblings(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = owner(&app).await;
+    create_account(&app, &token, "rotator").await;
+    let own = create_key(&app, &token, "rotator").await;
+    let sibling = create_key(&app, &token, "rotator").await;
+    let rotated = app
+        .api(Method::POST, "/users/me/rotate_key", Some(&own), None)
+        .await;
+    assert_eq!(rotated.status(), 200);
+    let body: Value = rotated.json().await.unwrap();
+    let new = body["result"]["token"].as_str().unwrap().to_string();
+    assert!(new.starts_with("gts_"));
+    assert_eq!(
+        body["result"]["info"]["name"], "API key",
+        "same name as the key it replaces"
+    );
+    assert_eq!(
+        status_with(&app, &own).await,
+        401,
+        "the presented key is revoked"
+    );
+    assert_eq!(status_with(&app, &new).await, 200);
+    assert_eq!(
+        status_with(&app, &sibling).await,
+        200,
+        "other keys keep working"
+    );
+    let me: Value = app
+        .api(Method::GET, "/users/me", Some(&new), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["result"]["kind"], "service_account");
+    // The old key cannot rotate again.
+    let again = app
+        .api(Method::POST, "/users/me/rotate_key", Some(&own), None)
+        .await;
+    assert_eq!(again.status(), 401);
+    let audited = app
+        .count("audit_events WHERE action = 'api_key.rotated'")
         .await;
     assert_eq!(audited, 1);
 }
