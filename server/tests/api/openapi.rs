@@ -18,6 +18,27 @@ const COLLABORATOR_MAY_CALL: [&str; 3] = [
     "GET /api/v1/collaborators",
 ];
 
+/// The OpenAPI document is committed (docs/openapi.json) so that clients and reviewers see the
+/// contract change in the diff. Regenerate with `GATEHOUSE_UPDATE_OPENAPI=1 cargo test
+/// --workspace committed_openapi`.
+#[test]
+fn the_committed_openapi_document_matches_the_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json");
+    let generated = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&gatehouse_server::api::openapi()).unwrap()
+    );
+    if std::env::var_os("GATEHOUSE_UPDATE_OPENAPI").is_some() {
+        std::fs::write(path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/openapi.json is out of date with the code: regenerate it with \
+         GATEHOUSE_UPDATE_OPENAPI=1 cargo test --workspace committed_openapi, and review the diff"
+    );
+}
+
 fn operations() -> Vec<(Method, String, serde_json::Value)> {
     let doc = serde_json::to_value(gatehouse_server::api::openapi()).unwrap();
     let mut out = Vec::new();
