@@ -41,7 +41,7 @@ export async function expectSignedInAs(page: Page, who: { email: string; role: s
   await expect(page.getByTestId('user-email')).toHaveText(who.email);
   await expect(page.getByTestId('user-role')).toHaveText(who.role);
   await expect(page.getByTestId('org-name')).toHaveText(who.org);
-  await expect(page.getByTestId('org-id')).toHaveText(/^org_[a-z0-9]+$/);
+  await expect(page.getByTestId('org-id')).toHaveText(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/);
 }
 
 export async function expectOnSignInPage(page: Page) {

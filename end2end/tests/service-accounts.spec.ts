@@ -35,7 +35,7 @@ test('an owner runs a service account through its whole life', async ({ page, co
   await expect(page.getByTestId('name-problem')).toHaveText('');
   await page.getByRole('button', { name: 'Create service account' }).click();
   const row = page.locator('tr[data-name="etl-prod"]');
-  await expect(row).toContainText(/etl-prod@org-org_[a-z0-9]+\.serviceaccount\.com/);
+  await expect(row).toContainText(/etl-prod@org-[a-z0-9-]+\.serviceaccount\.com/);
   const email = (await row.locator('code').textContent())?.trim() ?? '';
 
   // A key, shown once, copied, used.

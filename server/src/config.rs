@@ -311,9 +311,16 @@ impl Config {
             Some((name, v)) => {
                 let v = v.trim().to_string();
                 if !valid_org_id(&v) {
+                    let hint = match v.strip_prefix("org_") {
+                        Some(rest) => format!(
+                            " (organization ids are DNS labels now: {v:?} became {:?})",
+                            rest.replace('_', "-")
+                        ),
+                        None => String::new(),
+                    };
                     return Err(invalid(
                         &name,
-                        format!("{v:?} is not a valid organization id: use 3-64 characters, a-z 0-9 _ -, starting with a letter"),
+                        format!("{v:?} is not a valid organization id: use 3-63 characters a-z, 0-9 and -, not starting or ending with -{hint}"),
                     ));
                 }
                 Some(v)
@@ -543,11 +550,13 @@ impl IpNet {
     }
 }
 
+/// A DNS label (it becomes part of service-account email domains).
 fn valid_org_id(v: &str) -> bool {
-    (3..=64).contains(&v.len())
-        && v.starts_with(|c: char| c.is_ascii_lowercase())
+    (3..=63).contains(&v.len())
+        && !v.starts_with('-')
+        && !v.ends_with('-')
         && v.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// Lower-cases and checks the shape of an email address. Non-ASCII addresses are refused:
@@ -648,6 +657,8 @@ mod tests {
                 &[("GATEHOUSE_ORG_ID", "Org With Spaces")],
                 "GATEHOUSE_ORG_ID",
             ),
+            (&[("GATEHOUSE_ORG_ID", "org_abc123")], "GATEHOUSE_ORG_ID"),
+            (&[("GATEHOUSE_ORG_ID", "-abc")], "GATEHOUSE_ORG_ID"),
             (
                 &[("GATEHOUSE_OWNER_EMAILS", "not-an-email")],
                 "GATEHOUSE_OWNER_EMAILS",

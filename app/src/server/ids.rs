@@ -17,11 +17,11 @@ pub fn new_user_id() -> String {
     random_id("usr_")
 }
 
+/// Shorter than other ids and a valid DNS label (lower-case hex, no `_`): it is shown in the
+/// header and is the host part of service-account emails, `…@org-<id>.serviceaccount.com`.
 pub fn new_org_id() -> String {
-    // Shorter than other ids: it is shown in the header and becomes part of
-    // service-account email domains.
     let id = random_id("");
-    format!("org_{}", &id[..20])
+    id[..20].to_string()
 }
 
 /// SAML request ids must be XML NCNames (no leading digit), and must not be guessable.
@@ -39,7 +39,12 @@ mod tests {
         let b = new_user_id();
         assert!(a.starts_with("usr_") && a.len() == 36);
         assert_ne!(a, b);
-        assert!(new_org_id().starts_with("org_"));
+        // An organization id is a DNS label: it is the host part of service-account emails.
+        let org = new_org_id();
+        assert_eq!(org.len(), 20);
+        assert!(org
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)));
         let req = new_saml_request_id();
         assert!(req.starts_with("id-") && req.len() == 39);
     }

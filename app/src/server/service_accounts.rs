@@ -774,8 +774,8 @@ mod tests {
     #[test]
     fn emails_name_the_organization() {
         assert_eq!(
-            email_for("etl", "org_abc123"),
-            "etl@org-org_abc123.serviceaccount.com"
+            email_for("etl", "2b2f0c9d41e8a7b6c5d4"),
+            "etl@org-2b2f0c9d41e8a7b6c5d4.serviceaccount.com"
         );
     }
 }
