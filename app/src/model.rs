@@ -58,13 +58,17 @@ pub struct Identity {
     pub organization_name: String,
 }
 
-/// `{"result": …}`: the envelope of every single-object API response.
+/// `{"result": …}`: the envelope of every single-object API response. This and the types
+/// below are the one wire contract: the server serialises them, the CLI reads them, and the
+/// OpenAPI document (docs/openapi.json) is generated from them.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiResult<T> {
     pub result: T,
 }
 
 /// `{"results": […], "metadata": {"next_paging_token": …}}`: the envelope of API lists.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiList<T> {
     pub results: Vec<T>,
@@ -72,21 +76,36 @@ pub struct ApiList<T> {
     pub metadata: ApiListMetadata,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiListMetadata {
+    /// Pass as `paging_token` for the next page; null on the last page.
     pub next_paging_token: Option<String>,
 }
 
+/// How many keys a "revoke all" revoked.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokedCount {
+    pub revoked: u64,
+}
+
 /// `{"error": {"code", "message", "request_id"}}`: every API error.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiErrorBody {
     pub error: ApiErrorDetail,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiErrorDetail {
+    /// `unauthorized`, `forbidden`, `invalid_request`, `not_found`, `conflict`,
+    /// `rate_limited` (429, with `Retry-After`), `too_large` (413), `unavailable` (503) or
+    /// `internal`.
     pub code: String,
     pub message: String,
+    /// Quote it when reporting a problem; it is in the server log too.
     pub request_id: String,
 }
 

@@ -17,10 +17,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use std::sync::Arc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 #[derive(OpenApi)]
@@ -91,22 +90,8 @@ async fn not_found(parts: Parts) -> ApiError {
     ApiError::new(AppError::NotFound, &meta_of(&parts))
 }
 
-/// `{"error": {…}}`: the one error shape of the API.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorResponse {
-    pub error: ErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// `unauthorized`, `forbidden`, `invalid_request`, `not_found`, `conflict`,
-    /// `rate_limited` (429, with `Retry-After`), `too_large` (413), `unavailable` (503) or
-    /// `internal`.
-    pub code: String,
-    pub message: String,
-    /// Quote it when reporting a problem; it is in the server log too.
-    pub request_id: String,
-}
+/// The one error shape of the API (`app::model`, shared with the CLI).
+pub use app::model::{ApiErrorBody as ErrorResponse, ApiErrorDetail as ErrorDetail};
 
 /// An error answered as JSON with its status code.
 #[derive(Debug)]

@@ -1,16 +1,18 @@
 //! Service accounts and API keys. Owner-only, all of it; a service-account key acts with its
 //! account's role, so an owner-role account can automate everything here.
-use super::users::ListMetadata;
 use super::{query_problem, ApiError, ApiJson, ErrorResponse, Owner};
 use crate::routes::ServerState;
 use app::error::AppError;
-use app::model::{ApiKeyInfo, NewToken, Role, ServiceAccountInfo, TokenInfo};
+use app::model::{
+    ApiKeyInfo, ApiList, ApiListMetadata, ApiResult as Envelope, NewToken, RevokedCount, Role,
+    ServiceAccountInfo, TokenInfo,
+};
 use app::server::service_accounts as sa;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
@@ -24,43 +26,14 @@ pub struct CreateServiceAccount {
     role: Option<Role>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct ServiceAccountResponse {
-    pub result: ServiceAccountInfo,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ServiceAccountListResponse {
-    pub results: Vec<ServiceAccountInfo>,
-    pub metadata: ListMetadata,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct KeyResponse {
-    /// The key itself: shown here and never again.
-    pub result: NewToken,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct KeyListResponse {
-    pub results: Vec<TokenInfo>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ApiKeyListResponse {
-    pub results: Vec<ApiKeyInfo>,
-    pub metadata: ListMetadata,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RevokedCount {
-    pub revoked: u64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RevokedResponse {
-    pub result: RevokedCount,
-}
+// The envelopes are app::model's, the one wire contract shared with the CLI and the SDK.
+type ServiceAccountResponse = Envelope<ServiceAccountInfo>;
+type ServiceAccountListResponse = ApiList<ServiceAccountInfo>;
+/// The key itself: shown here and never again.
+type KeyResponse = Envelope<NewToken>;
+type KeyListResponse = ApiList<TokenInfo>;
+type ApiKeyListResponse = ApiList<ApiKeyInfo>;
+type RevokedResponse = Envelope<RevokedCount>;
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
@@ -76,7 +49,7 @@ fn fail(caller: &super::Caller) -> impl Fn(AppError) -> ApiError + '_ {
 /// Create a service account (owners).
 #[utoipa::path(post, path = "/api/v1/service_accounts", tag = "service accounts", security(("bearer" = [])),
     request_body = CreateServiceAccount,
-    responses((status = 201, body = ServiceAccountResponse), (status = 400, body = ErrorResponse),
+    responses((status = 201, body = Envelope<ServiceAccountInfo>), (status = 400, body = ErrorResponse),
         (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 pub async fn create(
     State(state): State<ServerState>,
@@ -93,10 +66,7 @@ pub async fn create(
     )
     .await
     .map_err(fail(&caller))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ServiceAccountResponse { result: account }),
-    ))
+    Ok((StatusCode::CREATED, Json(Envelope { result: account })))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -115,7 +85,7 @@ pub struct ListQuery {
 /// List service accounts (owners).
 #[utoipa::path(get, path = "/api/v1/service_accounts", tag = "service accounts", security(("bearer" = [])),
     params(ListQuery),
-    responses((status = 200, body = ServiceAccountListResponse), (status = 400, body = ErrorResponse),
+    responses((status = 200, body = ApiList<ServiceAccountInfo>), (status = 400, body = ErrorResponse),
         (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
 pub async fn list(
     State(state): State<ServerState>,
@@ -137,9 +107,9 @@ pub async fn list(
     )
     .await
     .map_err(fail(&caller))?;
-    Ok(Json(ServiceAccountListResponse {
+    Ok(Json(ApiList {
         results: page.results,
-        metadata: ListMetadata {
+        metadata: ApiListMetadata {
             next_paging_token: page.next_paging_token,
         },
     }))
@@ -148,7 +118,7 @@ pub async fn list(
 /// Get one service account by id (`sa_…`) or name (owners).
 #[utoipa::path(get, path = "/api/v1/service_accounts/{id_or_name}", tag = "service accounts", security(("bearer" = [])),
     params(("id_or_name" = String, Path, description = "`sa_…` id or the account name")),
-    responses((status = 200, body = ServiceAccountResponse), (status = 401, body = ErrorResponse),
+    responses((status = 200, body = Envelope<ServiceAccountInfo>), (status = 401, body = ErrorResponse),
         (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 pub async fn get(
     State(state): State<ServerState>,
@@ -158,7 +128,7 @@ pub async fn get(
     let account = sa::get(&state.app.db, &caller.actor, &caller.meta, &id)
         .await
         .map_err(fail(&caller))?;
-    Ok(Json(ServiceAccountResponse { result: account }))
+    Ok(Json(Envelope { result: account }))
 }
 
 /// Delete a service account and revoke all its keys, in one transaction (owners).
@@ -186,7 +156,7 @@ pub async fn delete(
 #[utoipa::path(post, path = "/api/v1/service_accounts/{id_or_name}/api_keys", tag = "service accounts", security(("bearer" = [])),
     params(("id_or_name" = String, Path, description = "`sa_…` id or the account name")),
     request_body(content = Option<CreateKey>),
-    responses((status = 201, body = KeyResponse), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
+    responses((status = 201, body = Envelope<NewToken>), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
         (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 pub async fn create_key(
     State(state): State<ServerState>,
@@ -215,13 +185,13 @@ pub async fn create_key(
     )
     .await
     .map_err(fail(&caller))?;
-    Ok((StatusCode::CREATED, Json(KeyResponse { result: key })))
+    Ok((StatusCode::CREATED, Json(Envelope { result: key })))
 }
 
 /// List a service account's active keys: metadata only, never a key (owners).
 #[utoipa::path(get, path = "/api/v1/service_accounts/{id_or_name}/api_keys", tag = "service accounts", security(("bearer" = [])),
     params(("id_or_name" = String, Path, description = "`sa_…` id or the account name")),
-    responses((status = 200, body = KeyListResponse), (status = 401, body = ErrorResponse),
+    responses((status = 200, body = ApiList<TokenInfo>), (status = 401, body = ErrorResponse),
         (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 pub async fn list_keys(
     State(state): State<ServerState>,
@@ -231,13 +201,16 @@ pub async fn list_keys(
     let keys = sa::list_keys(&state.app.db, &caller.actor, &caller.meta, &id)
         .await
         .map_err(fail(&caller))?;
-    Ok(Json(KeyListResponse { results: keys }))
+    Ok(Json(ApiList {
+        results: keys,
+        metadata: ApiListMetadata::default(),
+    }))
 }
 
 /// Revoke every key of a service account, in one transaction (owners).
 #[utoipa::path(post, path = "/api/v1/service_accounts/{id_or_name}/api_keys/revoke_all", tag = "service accounts", security(("bearer" = [])),
     params(("id_or_name" = String, Path, description = "`sa_…` id or the account name")),
-    responses((status = 200, body = RevokedResponse), (status = 401, body = ErrorResponse),
+    responses((status = 200, body = Envelope<RevokedCount>), (status = 401, body = ErrorResponse),
         (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 pub async fn revoke_all(
     State(state): State<ServerState>,
@@ -253,7 +226,7 @@ pub async fn revoke_all(
     )
     .await
     .map_err(fail(&caller))?;
-    Ok(Json(RevokedResponse {
+    Ok(Json(Envelope {
         result: RevokedCount { revoked },
     }))
 }
@@ -293,7 +266,7 @@ pub struct KeysQuery {
 /// Every active key of the organization, newest first (owners).
 #[utoipa::path(get, path = "/api/v1/api_keys", tag = "service accounts", security(("bearer" = [])),
     params(KeysQuery),
-    responses((status = 200, body = ApiKeyListResponse), (status = 400, body = ErrorResponse),
+    responses((status = 200, body = ApiList<ApiKeyInfo>), (status = 400, body = ErrorResponse),
         (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
 pub async fn list_api_keys(
     State(state): State<ServerState>,
@@ -314,9 +287,9 @@ pub async fn list_api_keys(
     )
     .await
     .map_err(fail(&caller))?;
-    Ok(Json(ApiKeyListResponse {
+    Ok(Json(ApiList {
         results: page.results,
-        metadata: ListMetadata {
+        metadata: ApiListMetadata {
             next_paging_token: page.next_paging_token,
         },
     }))

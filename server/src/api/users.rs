@@ -3,50 +3,31 @@
 use super::{query_problem, ApiError, ApiJson, Caller, ErrorResponse, Owner};
 use crate::routes::ServerState;
 use app::error::AppError;
-use app::model::{Identity, Member, NewToken, Role};
+use app::model::{
+    ApiList, ApiListMetadata, ApiResult as Envelope, Identity, Member, NewToken, Role,
+};
 use app::server::{credentials, members, users};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-#[derive(Serialize, ToSchema)]
-pub struct IdentityResponse {
-    pub result: Identity,
-}
-
+// The envelopes are app::model's, the one wire contract shared with the CLI and the SDK.
+type IdentityResponse = Envelope<Identity>;
 /// The only response that ever contains a token; store it now.
-#[derive(Serialize, ToSchema)]
-pub struct NewTokenResponse {
-    pub result: NewToken,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MemberResponse {
-    pub result: Member,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ListMetadata {
-    /// Pass as `paging_token` for the next page; absent on the last page.
-    pub next_paging_token: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MemberListResponse {
-    pub results: Vec<Member>,
-    pub metadata: ListMetadata,
-}
+type NewTokenResponse = Envelope<NewToken>;
+type MemberResponse = Envelope<Member>;
+type MemberListResponse = ApiList<Member>;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// Who am I: the identity behind the bearer token.
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
-    responses((status = 200, body = IdentityResponse), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, body = Envelope<Identity>), (status = 401, body = ErrorResponse)))]
 pub async fn me(State(state): State<ServerState>, caller: Caller) -> Json<IdentityResponse> {
-    Json(IdentityResponse {
+    Json(Envelope {
         result: Identity {
             id: caller.actor.id,
             email: caller.actor.email,
@@ -62,7 +43,7 @@ pub async fn me(State(state): State<ServerState>, caller: Caller) -> Json<Identi
 /// returned. A service-account key: this key is revoked and a new key with the same name
 /// returned; the account's other keys keep working.
 #[utoipa::path(post, path = "/api/v1/users/me/rotate_key", tag = "users", security(("bearer" = [])),
-    responses((status = 200, body = NewTokenResponse), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, body = Envelope<NewToken>), (status = 401, body = ErrorResponse)))]
 pub async fn rotate_my_key(
     State(state): State<ServerState>,
     caller: Caller,
@@ -76,7 +57,7 @@ pub async fn rotate_my_key(
         )
         .await
         .map_err(|e| ApiError::new(e, &caller.meta))?;
-        return Ok(Json(NewTokenResponse { result: new }));
+        return Ok(Json(Envelope { result: new }));
     }
     let me = load_user(&state, &caller, &caller.actor.id).await?;
     let new = credentials::rotate_user_key(
@@ -88,14 +69,14 @@ pub async fn rotate_my_key(
     )
     .await
     .map_err(|e| ApiError::new(e, &caller.meta))?;
-    Ok(Json(NewTokenResponse { result: new }))
+    Ok(Json(Envelope { result: new }))
 }
 
 /// Rotate another user's key (owners): their tokens are revoked and the new one is returned
 /// for hand-over.
 #[utoipa::path(post, path = "/api/v1/users/{user_id}/rotate_key", tag = "users", security(("bearer" = [])),
     params(("user_id" = String, Path, description = "A user id, `usr_…`")),
-    responses((status = 200, body = NewTokenResponse), (status = 400, body = ErrorResponse),
+    responses((status = 200, body = Envelope<NewToken>), (status = 400, body = ErrorResponse),
         (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 pub async fn rotate_user_key(
     State(state): State<ServerState>,
@@ -112,7 +93,7 @@ pub async fn rotate_user_key(
     )
     .await
     .map_err(|e| ApiError::new(e, &caller.meta))?;
-    Ok(Json(NewTokenResponse { result: new }))
+    Ok(Json(Envelope { result: new }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -124,7 +105,7 @@ pub struct UpdateUser {
 /// Change a user's role (owners). The last owner cannot be demoted.
 #[utoipa::path(patch, path = "/api/v1/users/{user_id}", tag = "users", security(("bearer" = [])),
     params(("user_id" = String, Path, description = "A user id, `usr_…`")), request_body = UpdateUser,
-    responses((status = 200, body = MemberResponse), (status = 400, body = ErrorResponse),
+    responses((status = 200, body = Envelope<Member>), (status = 400, body = ErrorResponse),
         (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
         (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 pub async fn update_user(
@@ -143,7 +124,7 @@ pub async fn update_user(
     )
     .await
     .map_err(|e| ApiError::new(e, &caller.meta))?;
-    Ok(Json(MemberResponse { result: member }))
+    Ok(Json(Envelope { result: member }))
 }
 
 /// Remove a user (owners): their tokens are revoked and their sessions end immediately.
@@ -187,7 +168,7 @@ pub struct CollaboratorsQuery {
 /// to everyone); changing members is owner-only.
 #[utoipa::path(get, path = "/api/v1/collaborators", tag = "users", security(("bearer" = [])),
     params(CollaboratorsQuery),
-    responses((status = 200, body = MemberListResponse), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, body = ApiList<Member>), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
 pub async fn list_collaborators(
     State(state): State<ServerState>,
     caller: Caller,
@@ -209,9 +190,9 @@ pub async fn list_collaborators(
     )
     .await
     .map_err(|e| ApiError::new(e, &caller.meta))?;
-    Ok(Json(MemberListResponse {
+    Ok(Json(ApiList {
         results: page.results,
-        metadata: ListMetadata {
+        metadata: ApiListMetadata {
             next_paging_token: page.next_paging_token,
         },
     }))
