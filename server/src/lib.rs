@@ -9,6 +9,7 @@ pub mod front_door;
 pub mod html;
 pub mod routes;
 pub mod saml;
+pub mod state;
 pub mod telemetry;
 
 use app::server::clock::Clock;

@@ -4,7 +4,7 @@
 mod service_accounts;
 mod users;
 
-use crate::routes::ServerState;
+use crate::state::ServerState;
 use app::error::AppError;
 use app::server::actor::{Actor, RequestMeta};
 use app::server::credentials;
@@ -178,7 +178,7 @@ impl FromRequestParts<ServerState> for Caller {
         let meta = meta_of(parts);
         // An address that keeps sending bad tokens is refused for the rest of the minute,
         // whatever it sends: guessing gets 429s, not answers.
-        let client = crate::routes::client_ip(&parts.extensions).map(|c| c.ip);
+        let client = crate::front_door::client_ip::of(&parts.extensions).map(|c| c.ip);
         if let Some(ip) = client {
             if let Err(retry) = state.limits.auth_failures.check(ip) {
                 return Err(ApiError::new(

@@ -1,7 +1,7 @@
 //! Service accounts and API keys. Owner-only, all of it; a service-account key acts with its
 //! account's role, so an owner-role account can automate everything here.
 use super::{query_problem, ApiError, ApiJson, ErrorResponse, Owner};
-use crate::routes::ServerState;
+use crate::state::ServerState;
 use app::error::AppError;
 use app::model::{
     ApiKeyInfo, ApiList, ApiListMetadata, ApiResult as Envelope, NewToken, RevokedCount, Role,

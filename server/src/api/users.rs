@@ -1,7 +1,7 @@
 //! Users and their keys: who am I, rotate my key, owners rotate or change or remove others,
 //! and the member list.
 use super::{query_problem, ApiError, ApiJson, Caller, ErrorResponse, Owner};
-use crate::routes::ServerState;
+use crate::state::ServerState;
 use app::error::AppError;
 use app::model::{
     ApiList, ApiListMetadata, ApiResult as Envelope, Identity, Member, NewToken, Role,

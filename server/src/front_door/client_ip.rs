@@ -38,6 +38,11 @@ pub fn from_peer(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> Client
     ClientIp { ip, peer }
 }
 
+/// The client address the front door resolved for this request.
+pub fn of(extensions: &axum::http::Extensions) -> Option<ClientIp> {
+    extensions.get::<ClientIp>().copied()
+}
+
 pub async fn resolve(
     State(trusted): State<Arc<[IpNet]>>,
     mut request: Request,

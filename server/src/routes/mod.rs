@@ -3,17 +3,11 @@
 pub mod dev_idp;
 pub mod saml;
 
-use crate::blocking::BlockingPool;
-use crate::config::IpNet;
-use crate::dev_idp::DevIdp;
-use crate::front_door::rate_limit::RateLimiter;
 use crate::front_door::{self, client_ip, headers};
-use crate::saml::SamlSp;
 use app::server::auth;
 use app::server::session_store::{DbSessionStore, SessionLimits};
-use app::server::state::AppState;
 use app::urls;
-use axum::extract::{FromRef, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -29,62 +23,7 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-/// Who becomes an owner on first sign-in.
-#[derive(Clone, Debug, Default)]
-pub struct RolePolicy {
-    pub owner_emails: Vec<String>,
-    pub owner_groups: Vec<String>,
-}
-
-impl RolePolicy {
-    pub fn initial_role(&self, email: &str, groups: &[String]) -> app::model::Role {
-        let by_email = self.owner_emails.iter().any(|e| e == email);
-        let by_group = groups.iter().any(|g| self.owner_groups.contains(g));
-        if by_email || by_group {
-            app::model::Role::Owner
-        } else {
-            app::model::Role::Collaborator
-        }
-    }
-}
-
-#[derive(Clone)]
-pub struct ServerState {
-    pub app: AppState,
-    pub leptos: LeptosOptions,
-    pub saml: Arc<SamlSp>,
-    pub dev_idp: Option<Arc<DevIdp>>,
-    pub roles: Arc<RolePolicy>,
-    /// `scheme://host[:port]` of the public URL, for the cross-site check.
-    pub public_origin: Arc<str>,
-    /// The public URL is https: cookies are `Secure` (and the sign-in binding `SameSite=None`).
-    pub https: bool,
-    /// SAML responses are checked here: off the async workers, bounded, with a time limit.
-    pub saml_checks: BlockingPool,
-    pub limits: Arc<Limits>,
-    pub trusted_proxies: Arc<[IpNet]>,
-}
-
-/// Per-client-address limits.
-#[derive(Debug)]
-pub struct Limits {
-    /// `/saml/login` and `/saml/acs` requests.
-    pub signin: RateLimiter,
-    /// Failed bearer authentications; once reached, every bearer request is refused (429).
-    pub auth_failures: RateLimiter,
-}
-
-impl FromRef<ServerState> for LeptosOptions {
-    fn from_ref(state: &ServerState) -> Self {
-        state.leptos.clone()
-    }
-}
-
-impl FromRef<ServerState> for AppState {
-    fn from_ref(state: &ServerState) -> Self {
-        state.app.clone()
-    }
-}
+pub use crate::state::{Limits, RolePolicy, ServerState};
 
 pub struct SessionSettings {
     pub request_timeout: std::time::Duration,
@@ -185,10 +124,7 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
         .with_state(state)
 }
 
-/// The client address the front door resolved (see `front_door::client_ip`).
-pub fn client_ip(extensions: &axum::http::Extensions) -> Option<client_ip::ClientIp> {
-    extensions.get::<client_ip::ClientIp>().copied()
-}
+pub use crate::front_door::client_ip::of as client_ip;
 
 pub fn request_id(headers: &HeaderMap) -> String {
     app::server::actor::RequestMeta::from_parts(headers, &axum::http::Extensions::new()).request_id
