@@ -296,3 +296,19 @@ def test_the_single_host_file_of_earlier_releases_is_still_read(
     gh = Gatehouse()
     assert (gh.host, gh.token_source) == (server.base, "file")
     assert gh.whoami().email == "ada@example.com"
+
+
+def test_plain_http_beyond_this_machine_needs_insecure(owner_token: str) -> None:
+    with pytest.raises(GatehouseError) as refused:
+        Gatehouse(host="http://gatehouse.invalid", token=owner_token)
+    assert refused.value.code == "insecure_transport"
+    assert owner_token not in str(refused.value)
+    allowed = Gatehouse(host="http://gatehouse.invalid", token=owner_token, insecure=True)
+    assert allowed.host == "http://gatehouse.invalid"
+    for local in (
+        "http://127.0.0.1:9",
+        "http://localhost:9",
+        "http://[::1]:9",
+        "https://x.example",
+    ):
+        assert Gatehouse(host=local, token=owner_token).host == local

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ._credentials import resolve
+from ._credentials import resolve, transport_is_safe
 from ._errors import BY_STATUS, GatehouseError, RateLimited
 from ._models import ApiKey, Identity, Member, NewApiKey, NewToken, ServiceAccount, TokenInfo
 
@@ -219,7 +219,8 @@ class Gatehouse:
 
     ``Gatehouse()`` finds the host and token like the CLI does: arguments, then
     ``GATEHOUSE_HOST`` / ``GATEHOUSE_CLI_TOKEN``, then ``~/.gatehouse/credentials.json``
-    (``GATEHOUSE_CREDENTIALS_FILE`` moves it). The token is never shown by ``repr``.
+    (``GATEHOUSE_CREDENTIALS_FILE`` moves it). The token is never shown by ``repr``. Plain
+    ``http://`` is allowed only to this machine unless ``insecure=True``.
     """
 
     def __init__(
@@ -228,9 +229,16 @@ class Gatehouse:
         token: Optional[str] = None,
         *,
         timeout: float = 30.0,
+        insecure: bool = False,
         env: Optional[Mapping[str, str]] = None,
     ) -> None:
         resolved = resolve(host, token, env)
+        if not insecure and not transport_is_safe(resolved.host):
+            raise GatehouseError(
+                f"refusing to send a token over plain http to {resolved.host}: use https, or "
+                "pass insecure=True if this network is trusted",
+                code="insecure_transport",
+            )
         self.host = resolved.host
         self.token_source = resolved.source
         self._t = _Transport(resolved.host, resolved.token, timeout)

@@ -4,16 +4,32 @@ arguments, then ``GATEHOUSE_HOST`` / ``GATEHOUSE_CLI_TOKEN``, then the credentia
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Mapping, Optional
+from urllib.parse import urlsplit
 
 from ._errors import GatehouseError, NotAuthenticated
 
 DEFAULT_HOST = "http://127.0.0.1:3000"
+
+
+def transport_is_safe(host: str) -> bool:
+    """Plain http only to this machine (loopback); anything else needs https."""
+    parsed = urlsplit(host)
+    if parsed.scheme != "http":
+        return True
+    name = (parsed.hostname or "").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def credentials_path(env: Mapping[str, str]) -> Path:
