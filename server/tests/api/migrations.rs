@@ -4,10 +4,18 @@ use crate::helpers::*;
 use crate::on_both_backends;
 use sqlx::Row;
 
-on_both_backends!(the_front_door_migration_keeps_members_tokens_and_audit_rows,);
-// (the organization id migration is tested below, on the schema just before it)
+on_both_backends!(
+    the_front_door_migration_keeps_members_tokens_and_audit_rows,
+    legacy_organization_ids_become_dns_labels_everywhere,
+);
 
-async fn the_front_door_migration_keeps_members_tokens_and_audit_rows(backend: Backend) {
+/// A fresh database at the schema of every migration before `version`, holding `rows`.
+/// Returns its URL and the temporary directory (SQLite's file lives there).
+async fn database_before(
+    backend: Backend,
+    version: i64,
+    rows: &[&str],
+) -> (String, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("gatehouse-mig-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = fresh_database_url(backend, &dir).await;
@@ -17,7 +25,6 @@ async fn the_front_door_migration_keeps_members_tokens_and_audit_rows(backend: B
         Backend::Postgres => url.clone(),
     };
     let pool = sqlx::AnyPool::connect(&pool_url).await.unwrap();
-    // The schema as the previous release left it: every migration before this release's.
     let mut previous = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../migrations"
@@ -28,16 +35,35 @@ async fn the_front_door_migration_keeps_members_tokens_and_audit_rows(backend: B
     previous.migrations = previous
         .migrations
         .iter()
-        .filter(|m| m.version < 20261129000001)
+        .filter(|m| m.version < version)
         .cloned()
         .collect::<Vec<_>>()
         .into();
-    assert!(
-        previous.migrations.len() < all,
-        "this release adds migrations"
-    );
+    assert!(previous.migrations.len() < all, "a later migration exists");
     previous.run(&pool).await.unwrap();
-    for sql in [
+    for sql in rows {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    (url, dir)
+}
+
+/// Removes what [`database_before`] made.
+async fn remove_database(backend: Backend, url: &str, dir: &std::path::Path) {
+    let _ = std::fs::remove_dir_all(dir);
+    if let Backend::Postgres = backend {
+        let name = url.rsplit('/').next().unwrap().to_string();
+        let admin = std::env::var("GATEHOUSE_TEST_POSTGRES_URL").unwrap();
+        use sqlx::{Connection as _, Executor as _};
+        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+        conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+            .await
+            .unwrap();
+    }
+}
+
+async fn the_front_door_migration_keeps_members_tokens_and_audit_rows(backend: Backend) {
+    let rows = [
         "INSERT INTO organizations (id, name, created_at) VALUES ('org_old', 'Old Org', 1)",
         "INSERT INTO users (id, org_id, email, display_name, role, created_at) \
          VALUES ('usr_a', 'org_old', 'ada@example.com', 'Ada', 'owner', 1)",
@@ -47,10 +73,8 @@ async fn the_front_door_migration_keeps_members_tokens_and_audit_rows(backend: B
         "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ('plain-id', 'usr_a', '{}', 99999999999)",
         "INSERT INTO saml_requests (id, next_path, created_at, expires_at) VALUES ('id-1', '/', 1, 99999999999)",
         "INSERT INTO audit_events (id, at, actor_kind, action) VALUES ('aud_1', 1, 'user', 'token.created')",
-    ] {
-        sqlx::query(sql).execute(&pool).await.unwrap();
-    }
-    pool.close().await;
+    ];
+    let (url, dir) = database_before(backend, 20261129000001, &rows).await;
 
     // This release starts on it.
     let db = app::server::db::Db::connect(&url).await.unwrap();
@@ -88,45 +112,11 @@ async fn the_front_door_migration_keeps_members_tokens_and_audit_rows(backend: B
     .await
     .unwrap();
     db.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
-    if let Backend::Postgres = backend {
-        let name = url.rsplit('/').next().unwrap().to_string();
-        let admin = std::env::var("GATEHOUSE_TEST_POSTGRES_URL").unwrap();
-        use sqlx::{Connection as _, Executor as _};
-        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-        conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-            .await
-            .unwrap();
-    }
+    remove_database(backend, &url, &dir).await;
 }
 
-on_both_backends!(legacy_organization_ids_become_dns_labels_everywhere,);
-
 async fn legacy_organization_ids_become_dns_labels_everywhere(backend: Backend) {
-    let dir = std::env::temp_dir().join(format!("gatehouse-mig-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = fresh_database_url(backend, &dir).await;
-    sqlx::any::install_default_drivers();
-    let pool_url = match backend {
-        Backend::Sqlite => format!("{url}?mode=rwc"),
-        Backend::Postgres => url.clone(),
-    };
-    let pool = sqlx::AnyPool::connect(&pool_url).await.unwrap();
-    let mut previous = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../migrations"
-    )))
-    .await
-    .unwrap();
-    previous.migrations = previous
-        .migrations
-        .iter()
-        .filter(|m| m.version < 20261129000002)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    previous.run(&pool).await.unwrap();
-    for sql in [
+    let rows = [
         "INSERT INTO organizations (id, name, created_at) VALUES ('org_2b2f0c9d41e8a7b6c5d4', 'Old Org', 1)",
         "INSERT INTO users (id, org_id, email, display_name, role, created_at) \
          VALUES ('usr_a', 'org_2b2f0c9d41e8a7b6c5d4', 'ada@example.com', 'Ada', 'owner', 1)",
@@ -136,10 +126,8 @@ async fn legacy_organization_ids_become_dns_labels_everywhere(backend: Backend) 
         "INSERT INTO api_tokens (id, org_id, owner_kind, owner_id, name, token_hash, last_six, \
          created_at, created_by) VALUES ('tok_a', 'org_2b2f0c9d41e8a7b6c5d4', 'service_account', \
          'sa_1', 'key', 'h1', 'abcdef', 1, 'usr_a')",
-    ] {
-        sqlx::query(sql).execute(&pool).await.unwrap();
-    }
-    pool.close().await;
+    ];
+    let (url, dir) = database_before(backend, 20261129000002, &rows).await;
 
     let db = app::server::db::Db::connect(&url).await.unwrap();
     let one = |sql: &'static str| {
@@ -168,14 +156,5 @@ async fn legacy_organization_ids_become_dns_labels_everywhere(backend: Backend) 
         .unwrap();
     assert_eq!(org.id, new_id);
     db.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
-    if let Backend::Postgres = backend {
-        let name = url.rsplit('/').next().unwrap().to_string();
-        let admin = std::env::var("GATEHOUSE_TEST_POSTGRES_URL").unwrap();
-        use sqlx::{Connection as _, Executor as _};
-        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-        conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-            .await
-            .unwrap();
-    }
+    remove_database(backend, &url, &dir).await;
 }
