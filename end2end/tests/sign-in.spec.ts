@@ -128,3 +128,25 @@ test.describe('the front door in a real browser', () => {
     await phone.close();
   });
 });
+
+test('SimpleSAMLphp accepts only AuthnRequests signed with the console’s key', async ({ page, request }) => {
+  const login = await request.get(`${SIMPLESAML_CONSOLE}/saml/login?next=/`, { maxRedirects: 0 });
+  expect(login.status()).toBe(303);
+  const signed = new URL(login.headers()['location']);
+  expect(signed.searchParams.get('SigAlg')).toBe('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
+  expect(signed.searchParams.get('Signature')).toBeTruthy();
+
+  // The same request with its signature removed, or altered, is refused by the IdP.
+  const unsigned = new URL(signed);
+  unsigned.searchParams.delete('Signature');
+  unsigned.searchParams.delete('SigAlg');
+  const tampered = new URL(signed);
+  tampered.searchParams.set('Signature', `AAAA${signed.searchParams.get('Signature')!.slice(4)}`);
+  for (const refused of [unsigned, tampered]) {
+    await page.goto(refused.toString());
+    await expect(page.locator('#username')).toHaveCount(0);
+  }
+  // The signed one gets the login form.
+  await page.goto(signed.toString());
+  await expect(page.locator('#username')).toBeVisible();
+});

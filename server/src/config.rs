@@ -51,6 +51,11 @@ pub struct Config {
     pub auth_failures_per_minute: u32,
     /// A request not answered within this long (a body that trickles in, say) gets 408.
     pub request_timeout_seconds: u64,
+    /// The SP key pair's PEM files (key, certificate); `None` generates one and keeps it in
+    /// the database.
+    pub sp_key_files: Option<(String, String)>,
+    /// Sign AuthnRequests with the SP key (and say so in the metadata).
+    pub sign_authn_requests: bool,
 }
 
 impl Config {
@@ -131,6 +136,9 @@ struct FileConfig {
     signin_rate_per_minute: Option<u32>,
     auth_failures_per_minute: Option<u32>,
     request_timeout_seconds: Option<u64>,
+    sp_key: Option<String>,
+    sp_cert: Option<String>,
+    sign_authn_requests: Option<bool>,
 }
 
 /// One setting's value and where it came from, for error messages.
@@ -457,6 +465,31 @@ impl Config {
             None => 30,
         };
 
+        let sp_key_files = match (
+            l.string("sp_key", &l.file.sp_key),
+            l.string("sp_cert", &l.file.sp_cert),
+        ) {
+            (Some((_, key)), Some((_, cert))) => {
+                Some((key.trim().to_string(), cert.trim().to_string()))
+            }
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(invalid(
+                    "GATEHOUSE_SP_CERT",
+                    "is required with GATEHOUSE_SP_KEY (the certificate of that key, PEM)",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "GATEHOUSE_SP_KEY",
+                    "is required with GATEHOUSE_SP_CERT (the private key, PEM)",
+                ))
+            }
+        };
+        let sign_authn_requests = l
+            .boolean("sign_authn_requests", l.file.sign_authn_requests)?
+            .unwrap_or(true);
+
         Ok(Config {
             listen_addr,
             public_url,
@@ -475,6 +508,8 @@ impl Config {
             signin_rate_per_minute,
             auth_failures_per_minute,
             request_timeout_seconds,
+            sp_key_files,
+            sign_authn_requests,
         })
     }
 }
@@ -788,6 +823,27 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.setting, "GATEHOUSE_SESSION_MAX_HOURS");
+    }
+
+    #[test]
+    fn the_sp_key_and_certificate_come_together() {
+        let c = load(None, &[]).unwrap();
+        assert!(c.sign_authn_requests && c.sp_key_files.is_none());
+        let err = load(None, &[("GATEHOUSE_SP_KEY", "/k.pem")]).unwrap_err();
+        assert_eq!(err.setting, "GATEHOUSE_SP_CERT");
+        let err = load(None, &[("GATEHOUSE_SP_CERT", "/c.pem")]).unwrap_err();
+        assert_eq!(err.setting, "GATEHOUSE_SP_KEY");
+        let c = load(
+            None,
+            &[
+                ("GATEHOUSE_SP_KEY", "/k.pem"),
+                ("GATEHOUSE_SP_CERT", "/c.pem"),
+                ("GATEHOUSE_SIGN_AUTHN_REQUESTS", "false"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.sp_key_files, Some(("/k.pem".into(), "/c.pem".into())));
+        assert!(!c.sign_authn_requests);
     }
 
     #[test]

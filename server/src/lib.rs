@@ -48,6 +48,8 @@ pub enum StartupError {
     IdpMetadata(String),
     #[error("SAML: {0}")]
     Saml(#[from] saml::SamlSetupError),
+    #[error("SP key (GATEHOUSE_SP_KEY / GATEHOUSE_SP_CERT): {0}")]
+    SpKey(#[from] saml::sp_key::SpKeyError),
     #[error("development IdP: {0}")]
     DevIdp(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -97,6 +99,17 @@ impl Application {
             }
             IdpSource::Metadata(source) => (load_idp_metadata(source).await?, None),
         };
+        let signing_key = if config.sign_authn_requests {
+            Some(match &config.sp_key_files {
+                Some((key, cert)) => saml::sp_key::SpKey::from_files(key, cert)?,
+                None => {
+                    let entity_id = format!("{base_url}{}", app::urls::SAML_METADATA);
+                    saml::sp_key::SpKey::load_or_create(&db, &entity_id, clock.unix()).await?
+                }
+            })
+        } else {
+            None
+        };
         let saml = SamlSp::new(
             idp_metadata,
             SpOptions {
@@ -104,6 +117,7 @@ impl Application {
                 allow_sha1: config.allow_sha1,
                 allow_idp_initiated: config.allow_idp_initiated,
                 attributes: config.attributes.clone(),
+                signing_key,
             },
         )?;
         let state = ServerState {

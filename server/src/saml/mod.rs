@@ -8,13 +8,16 @@
 //! SHA-1 unless allowed; and checks validity windows against the injectable clock. Request-id
 //! consumption and the replay cache need the database and live in the ACS handler.
 pub mod prescan;
+pub mod sp_key;
 pub mod xmlsec_io;
 
 use crate::config::AttributeNames;
 use base64::Engine as _;
 use samael::crypto::AllowedSignatureAlgorithm;
+use samael::key_info::{KeyInfo, X509Data};
 use samael::metadata::{
-    EntityDescriptor, IndexedEndpoint, SpSsoDescriptor, HTTP_POST_BINDING, HTTP_REDIRECT_BINDING,
+    EntityDescriptor, IndexedEndpoint, KeyDescriptor, SpSsoDescriptor, HTTP_POST_BINDING,
+    HTTP_REDIRECT_BINDING,
 };
 use samael::schema::Assertion;
 use samael::service_provider::{Error as SpError, ServiceProvider, ServiceProviderBuilder};
@@ -41,6 +44,8 @@ pub struct SamlSp {
     allow_sha1: bool,
     allow_idp_initiated: bool,
     attributes: AttributeNames,
+    /// Signs AuthnRequests and is published in the metadata; `None` sends them unsigned.
+    signing_key: Option<sp_key::SpKey>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +68,8 @@ pub struct SpOptions {
     pub allow_sha1: bool,
     pub allow_idp_initiated: bool,
     pub attributes: AttributeNames,
+    /// The SP key pair: AuthnRequests are signed with it (RSA-SHA256, HTTP-Redirect binding).
+    pub signing_key: Option<sp_key::SpKey>,
 }
 
 /// A response that passed every check that does not need the database.
@@ -208,6 +215,7 @@ impl SamlSp {
             allow_sha1: options.allow_sha1,
             allow_idp_initiated: options.allow_idp_initiated,
             attributes: options.attributes,
+            signing_key: options.signing_key,
         })
     }
 
@@ -224,14 +232,31 @@ impl SamlSp {
     /// we ask for. No SingleLogoutService (Gatehouse does not implement SAML SLO yet) and no
     /// `validUntil`: a copy uploaded once to an IdP must not go stale.
     pub fn metadata_xml(&self) -> Result<String, String> {
+        let signing = match &self.signing_key {
+            Some(key) => Some(key.certificate_der().map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let key_descriptors = signing.as_ref().map(|der| {
+            vec![KeyDescriptor {
+                key_use: Some("signing".to_string()),
+                key_info: KeyInfo {
+                    id: None,
+                    x509_data: Some(X509Data {
+                        certificates: vec![base64::engine::general_purpose::STANDARD.encode(der)],
+                    }),
+                },
+                encryption_methods: None,
+            }]
+        });
         let descriptor = EntityDescriptor {
             entity_id: Some(self.entity_id.clone()),
             sp_sso_descriptors: Some(vec![SpSsoDescriptor {
                 protocol_support_enumeration: Some(
                     "urn:oasis:names:tc:SAML:2.0:protocol".to_string(),
                 ),
+                key_descriptors,
                 name_id_formats: Some(vec![EMAIL_NAME_ID_FORMAT.to_string()]),
-                authn_requests_signed: Some(false),
+                authn_requests_signed: Some(signing.is_some()),
                 want_assertions_signed: Some(true),
                 assertion_consumer_services: vec![IndexedEndpoint {
                     binding: HTTP_POST_BINDING.to_string(),
@@ -254,9 +279,12 @@ impl SamlSp {
             .make_authentication_request(&self.idp_sso_url)
             .map_err(|e| e.to_string())?;
         request.id = request_id.to_string();
-        request
-            .redirect("")
-            .map_err(|e| e.to_string())?
+        let url = match &self.signing_key {
+            // SAML Bindings §3.4.4.1: SigAlg and Signature over the query string.
+            Some(key) => request.signed_redirect("", key.private_key()),
+            None => request.redirect(""),
+        };
+        url.map_err(|e| e.to_string())?
             .ok_or_else(|| "the AuthnRequest has no destination".to_string())
     }
 

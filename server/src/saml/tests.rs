@@ -22,6 +22,7 @@ fn options(allow_sha1: bool, allow_idp_initiated: bool) -> SpOptions {
             display_name: "displayName".into(),
             groups: "groups".into(),
         },
+        signing_key: None,
     }
 }
 
@@ -661,4 +662,42 @@ fn a_comment_inside_the_signed_email_never_shortens_it() {
         Ok(v) => assert_eq!(v.email, long, "the comment shortened the address"),
         Err(r) => assert_ne!(r.kind, RefusalKind::Busy, "{r}"),
     }
+}
+
+#[test]
+fn with_an_sp_key_authn_requests_are_signed_and_the_metadata_says_so() {
+    let idp = DevIdp::generate(BASE).unwrap();
+    let key = crate::saml::sp_key::SpKey::generate("sp").unwrap();
+    let cert_pem = key.certificate_pem().unwrap();
+    let sp = SamlSp::new(
+        idp.metadata(),
+        SpOptions {
+            signing_key: Some(key),
+            ..options(false, false)
+        },
+    )
+    .unwrap();
+    let url = sp.authn_request_url("id-signed").unwrap();
+    let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    assert!(query
+        .iter()
+        .any(|(k, v)| k == "SigAlg" && v == "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"));
+    assert!(query.iter().any(|(k, _)| k == "Signature"));
+    let verifier = samael::crypto::UrlVerifier::from_x509_cert_pem(&cert_pem).unwrap();
+    assert!(verifier.verify_signed_request_url(&url).unwrap());
+    // A tampered request no longer verifies.
+    let tampered = url::Url::parse(&url.as_str().replace("SAMLRequest=", "SAMLRequest=A")).unwrap();
+    assert!(!verifier
+        .verify_signed_request_url(&tampered)
+        .unwrap_or(false));
+
+    let xml = sp.metadata_xml().unwrap();
+    assert!(xml.contains("AuthnRequestsSigned=\"true\""), "{xml}");
+    assert!(xml.contains("use=\"signing\""), "{xml}");
+    let doc = strict_parse(&xml).unwrap();
+    let mut parser = libxml::schemas::SchemaParserContext::from_file(
+        "/usr/share/simplesamlphp/schemas/saml-schema-metadata-2.0.xsd",
+    );
+    let mut validator = libxml::schemas::SchemaValidationContext::from_parser(&mut parser).unwrap();
+    assert!(validator.validate_document(&doc).is_ok(), "{xml}");
 }

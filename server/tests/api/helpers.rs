@@ -46,6 +46,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The PostgreSQL database of this app, if on PostgreSQL.
     pub database: Option<String>,
+    /// Its database URL (a second replica can be started on it).
+    pub database_url: String,
     _dir: TempDir,
 }
 
@@ -138,6 +140,7 @@ pub async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)]) -> Tes
     let base = format!("http://{addr}");
     let database_url = fresh_database_url(backend, &dir).await;
     let database = database_name(&database_url);
+    let url_for_app = database_url.clone();
     let mut env: HashMap<String, String> = HashMap::from([
         ("GATEHOUSE_PUBLIC_URL".into(), base.clone()),
         ("GATEHOUSE_LISTEN_ADDR".into(), addr.to_string()),
@@ -168,6 +171,10 @@ pub async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)]) -> Tes
         clock_offset,
         client: client(),
         database,
+        database_url: env
+            .get("GATEHOUSE_DATABASE_URL")
+            .cloned()
+            .unwrap_or(url_for_app),
         _dir: TempDir(dir, database_for_drop),
     }
 }
@@ -223,6 +230,7 @@ impl TestApp {
             clock_offset: self.clock_offset.clone(),
             client: client(),
             database: self.database.clone(),
+            database_url: self.database_url.clone(),
             _dir: TempDir::none(),
         }
     }

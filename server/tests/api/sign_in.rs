@@ -18,7 +18,43 @@ on_both_backends!(
     an_acs_post_without_a_response_is_refused,
     owner_emails_make_an_owner_on_first_sign_in_only,
     idp_initiated_sign_in_when_enabled_is_guarded_only_by_the_replay_cache,
+    every_replica_signs_authn_requests_with_the_one_stored_sp_key,
 );
+
+fn signing_certificate(metadata: &str) -> String {
+    let start = metadata
+        .find("<ds:X509Certificate>")
+        .expect("a certificate")
+        + 20;
+    let end = start + metadata[start..].find("</ds:X509Certificate>").unwrap();
+    metadata[start..end].to_string()
+}
+
+async fn every_replica_signs_authn_requests_with_the_one_stored_sp_key(backend: Backend) {
+    let first = spawn_app(backend).await;
+    let url = first.database_url.clone();
+    // A second replica on the same database.
+    let second = spawn_app_with(backend, &[("GATEHOUSE_DATABASE_URL", url.as_str())]).await;
+    let metadata = |app: &TestApp| {
+        let url = app.url("/saml/metadata");
+        async move { reqwest::get(url).await.unwrap().text().await.unwrap() }
+    };
+    let (a, b) = (metadata(&first).await, metadata(&second).await);
+    assert!(a.contains("AuthnRequestsSigned=\"true\""), "{a}");
+    assert_eq!(signing_certificate(&a), signing_certificate(&b));
+    assert_eq!(first.count("sp_keys").await, 1);
+    // Each replica's AuthnRequest verifies with the published certificate.
+    for app in [&first, &second] {
+        let (_, idp_url) = app.start_login("/").await;
+        let idp_url = url::Url::parse(&idp_url).unwrap();
+        let pem = format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            signing_certificate(&a)
+        );
+        let verifier = samael::crypto::UrlVerifier::from_x509_cert_pem(&pem).unwrap();
+        assert!(verifier.verify_signed_request_url(&idp_url).unwrap());
+    }
+}
 
 async fn idp_initiated_sign_in_when_enabled_is_guarded_only_by_the_replay_cache(backend: Backend) {
     let app = spawn_app_with(backend, &[("GATEHOUSE_ALLOW_IDP_INITIATED", "true")]).await;
