@@ -56,6 +56,8 @@ pub struct Config {
     pub sp_key_files: Option<(String, String)>,
     /// Sign AuthnRequests with the SP key (and say so in the metadata).
     pub sign_authn_requests: bool,
+    /// Whether IdP groups decide roles at the first sign-in only or at every sign-in.
+    pub role_sync: app::server::users::RoleSync,
 }
 
 impl Config {
@@ -139,6 +141,7 @@ struct FileConfig {
     sp_key: Option<String>,
     sp_cert: Option<String>,
     sign_authn_requests: Option<bool>,
+    role_sync: Option<String>,
 }
 
 /// One setting's value and where it came from, for error messages.
@@ -490,6 +493,20 @@ impl Config {
             .boolean("sign_authn_requests", l.file.sign_authn_requests)?
             .unwrap_or(true);
 
+        let role_sync = match l.string("role_sync", &l.file.role_sync) {
+            Some((name, v)) => match v.trim() {
+                "first_sign_in" => app::server::users::RoleSync::FirstSignIn,
+                "every_sign_in" => app::server::users::RoleSync::EverySignIn,
+                other => {
+                    return Err(invalid(
+                        &name,
+                        format!("expected first_sign_in or every_sign_in, got {other:?}"),
+                    ))
+                }
+            },
+            None => app::server::users::RoleSync::FirstSignIn,
+        };
+
         Ok(Config {
             listen_addr,
             public_url,
@@ -510,6 +527,7 @@ impl Config {
             request_timeout_seconds,
             sp_key_files,
             sign_authn_requests,
+            role_sync,
         })
     }
 }
@@ -694,6 +712,7 @@ mod tests {
             ),
             (&[("GATEHOUSE_ORG_ID", "org_abc123")], "GATEHOUSE_ORG_ID"),
             (&[("GATEHOUSE_ORG_ID", "-abc")], "GATEHOUSE_ORG_ID"),
+            (&[("GATEHOUSE_ROLE_SYNC", "always")], "GATEHOUSE_ROLE_SYNC"),
             (
                 &[("GATEHOUSE_OWNER_EMAILS", "not-an-email")],
                 "GATEHOUSE_OWNER_EMAILS",

@@ -146,6 +146,7 @@ impl Application {
             roles: Arc::new(RolePolicy {
                 owner_emails: config.owner_emails.clone(),
                 owner_groups: config.owner_groups.clone(),
+                sync: config.role_sync,
             }),
         };
         let router = routes::router(

@@ -15,6 +15,8 @@ use std::sync::Arc;
 pub struct RolePolicy {
     pub owner_emails: Vec<String>,
     pub owner_groups: Vec<String>,
+    /// First sign-in only, or every sign-in (`GATEHOUSE_ROLE_SYNC`).
+    pub sync: app::server::users::RoleSync,
 }
 
 impl RolePolicy {

@@ -134,7 +134,10 @@ pub async fn list(
 
 /// Serializes membership changes of one organization (a row lock on PostgreSQL; SQLite has
 /// one writer anyway), so two owners demoting each other cannot leave none.
-async fn lock_org(tx: &mut sqlx::Transaction<'_, Any>, org_id: &str) -> Result<(), sqlx::Error> {
+pub(crate) async fn lock_org(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    org_id: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE organizations SET name = name WHERE id = $1")
         .bind(org_id)
         .execute(&mut **tx)
@@ -142,7 +145,7 @@ async fn lock_org(tx: &mut sqlx::Transaction<'_, Any>, org_id: &str) -> Result<(
     Ok(())
 }
 
-async fn owner_count(
+pub(crate) async fn owner_count(
     tx: &mut sqlx::Transaction<'_, Any>,
     org_id: &str,
 ) -> Result<i64, sqlx::Error> {

@@ -74,6 +74,66 @@ where
 /// Creates the user on first sign-in, or refreshes the display name and last sign-in time.
 /// Two first sign-ins racing each other end with one row: the unique index on the lower-cased
 /// email decides, and the loser reads the winner's row.
+/// When roles follow the IdP.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RoleSync {
+    /// The IdP's groups decide a member's role once, at their first sign-in (the default:
+    /// owners manage roles in the console afterwards).
+    #[default]
+    FirstSignIn,
+    /// The IdP's groups are re-evaluated at every sign-in; a change is audited, and the
+    /// organisation's last owner is never demoted this way.
+    EverySignIn,
+}
+
+/// With [`RoleSync::EverySignIn`], gives `user` the role the IdP's groups say, inside the
+/// sign-in transaction. Returns the user as now stored.
+pub async fn sync_role_on_sign_in(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    user: User,
+    from_idp: Role,
+    meta: &super::actor::RequestMeta,
+    now: i64,
+) -> Result<User, sqlx::Error> {
+    if user.role == from_idp {
+        return Ok(user);
+    }
+    super::members::lock_org(tx, &user.org_id).await?;
+    let (action, detail, role) =
+        if user.role == Role::Owner && super::members::owner_count(tx, &user.org_id).await? <= 1 {
+            (
+                "user.role_sync_skipped",
+                format!(
+                    "IdP groups say {from_idp}, kept {}: the last owner is never demoted",
+                    user.role
+                ),
+                user.role,
+            )
+        } else {
+            sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+                .bind(from_idp.as_str())
+                .bind(&user.id)
+                .execute(&mut **tx)
+                .await?;
+            (
+                "user.role_changed",
+                format!("{} -> {from_idp} (IdP groups at sign-in)", user.role),
+                from_idp,
+            )
+        };
+    super::audit::record(
+        &mut **tx,
+        now,
+        None,
+        meta,
+        action,
+        super::audit::Target::user(&user.id, &user.email),
+        Some(&detail),
+    )
+    .await?;
+    Ok(User { role, ..user })
+}
+
 pub async fn upsert_on_sign_in(
     tx: &mut sqlx::Transaction<'_, Any>,
     org_id: &str,

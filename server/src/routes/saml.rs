@@ -167,7 +167,7 @@ pub async fn acs(
         return too_many(&headers, retry);
     }
     let meta = RequestMeta::from_parts(&headers, &extensions);
-    let outcome = acs_inner(&state, &session, &headers, form).await;
+    let outcome = acs_inner(&state, &session, &headers, &meta, form).await;
     let now = state.app.clock.unix();
     let audited = match outcome {
         Ok((user, next)) => {
@@ -210,6 +210,7 @@ async fn acs_inner(
     state: &ServerState,
     session: &Session,
     headers: &HeaderMap,
+    meta: &RequestMeta,
     form: Result<Form<AcsForm>, FormRejection>,
 ) -> Result<(users::User, String), AcsFailure> {
     let Some(saml_response) = form.ok().and_then(|Form(f)| f.saml_response) else {
@@ -291,7 +292,11 @@ async fn acs_inner(
                 .roles
                 .initial_role(&validated.email, &validated.groups),
         };
-        let user = users::upsert_on_sign_in(&mut tx, &state.app.org.id, &profile, now).await?;
+        let mut user = users::upsert_on_sign_in(&mut tx, &state.app.org.id, &profile, now).await?;
+        if state.roles.sync == users::RoleSync::EverySignIn {
+            user =
+                users::sync_role_on_sign_in(&mut tx, user, profile.initial_role, meta, now).await?;
+        }
         tx.commit().await?;
         Ok::<_, sqlx::Error>(Ok((user, next)))
     }

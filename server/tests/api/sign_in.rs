@@ -19,7 +19,83 @@ on_both_backends!(
     owner_emails_make_an_owner_on_first_sign_in_only,
     idp_initiated_sign_in_when_enabled_is_guarded_only_by_the_replay_cache,
     every_replica_signs_authn_requests_with_the_one_stored_sp_key,
+    with_role_sync_every_sign_in_follows_the_idp_groups_but_keeps_the_last_owner,
 );
+
+/// Signs `email` in, in a fresh browser, with the IdP saying they are in exactly `groups`.
+async fn sign_in_with_groups(app: &TestApp, email: &str, groups: &[&str]) -> TestApp {
+    let browser = app.without_cookies();
+    let (request, _) = browser.start_login("/").await;
+    let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+    let xml = browser.crafted_response(email, &request, |r| {
+        for statement in r
+            .assertion
+            .as_mut()
+            .unwrap()
+            .attribute_statements
+            .iter_mut()
+            .flatten()
+        {
+            for attribute in statement.attributes.iter_mut() {
+                if attribute.name.as_deref() == Some("groups") {
+                    attribute.values = groups
+                        .iter()
+                        .map(|g| samael::attribute::AttributeValue {
+                            attribute_type: Some("xs:string".to_string()),
+                            value: Some(g.clone()),
+                        })
+                        .collect();
+                }
+            }
+        }
+    });
+    let acs = browser
+        .post_saml_response(&base64::engine::general_purpose::STANDARD.encode(xml))
+        .await;
+    assert_eq!(acs.status(), 303, "{email} signs in");
+    browser
+}
+
+async fn with_role_sync_every_sign_in_follows_the_idp_groups_but_keeps_the_last_owner(
+    backend: Backend,
+) {
+    let app = spawn_app_with(backend, &[("GATEHOUSE_ROLE_SYNC", "every_sign_in")]).await;
+    let audited = |action: &'static str| {
+        let pool = app.state.app.db.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_events WHERE action = $1")
+                .bind(action)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    sign_in_with_groups(&app, "ada@example.com", &["gatehouse-owners"]).await;
+    sign_in_with_groups(&app, "grace@example.com", &["gatehouse-owners"]).await;
+    assert_eq!(app.role_of("grace@example.com").await, "owner");
+    // The IdP drops Grace from the owners group: her next sign-in makes her a collaborator.
+    let grace = sign_in_with_groups(&app, "grace@example.com", &["ml-research"]).await;
+    assert_eq!(app.role_of("grace@example.com").await, "collaborator");
+    let me: serde_json::Value = grace.me(None).await.json().await.unwrap();
+    assert_eq!(
+        me["role"], "collaborator",
+        "the new session has the new role"
+    );
+    assert_eq!(audited("user.role_changed").await, 1);
+    // Ada is now the last owner: losing the group does not demote her.
+    sign_in_with_groups(&app, "ada@example.com", &[]).await;
+    assert_eq!(app.role_of("ada@example.com").await, "owner");
+    assert_eq!(audited("user.role_sync_skipped").await, 1);
+    // Back in the group: owner again.
+    sign_in_with_groups(&app, "grace@example.com", &["gatehouse-owners"]).await;
+    assert_eq!(app.role_of("grace@example.com").await, "owner");
+    assert_eq!(audited("user.role_changed").await, 2);
+    // Without role sync (the default) the first sign-in decides.
+    let fixed = spawn_app(backend).await;
+    sign_in_with_groups(&fixed, "grace@example.com", &["gatehouse-owners"]).await;
+    sign_in_with_groups(&fixed, "grace@example.com", &[]).await;
+    assert_eq!(fixed.role_of("grace@example.com").await, "owner");
+}
 
 fn signing_certificate(metadata: &str) -> String {
     let start = metadata
