@@ -56,6 +56,9 @@ pub struct Config {
     pub sp_key_files: Option<(String, String)>,
     /// Sign AuthnRequests with the SP key (and say so in the metadata).
     pub sign_authn_requests: bool,
+    /// The certificate of the SP key that comes next (PEM file): listed in the metadata beside
+    /// the current one, so IdPs trust it before the switch.
+    pub sp_next_cert: Option<String>,
     /// Whether IdP groups decide roles at the first sign-in only or at every sign-in.
     pub role_sync: app::server::users::RoleSync,
 }
@@ -141,6 +144,7 @@ struct FileConfig {
     sp_key: Option<String>,
     sp_cert: Option<String>,
     sign_authn_requests: Option<bool>,
+    sp_next_cert: Option<String>,
     role_sync: Option<String>,
 }
 
@@ -527,6 +531,10 @@ impl Config {
             request_timeout_seconds,
             sp_key_files,
             sign_authn_requests,
+            sp_next_cert: l
+                .string("sp_next_cert", &l.file.sp_next_cert)
+                .map(|(_, v)| v.trim().to_string())
+                .filter(|v| !v.is_empty()),
             role_sync,
         })
     }

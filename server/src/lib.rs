@@ -117,6 +117,10 @@ impl Application {
                 allow_sha1: config.allow_sha1,
                 allow_idp_initiated: config.allow_idp_initiated,
                 attributes: config.attributes.clone(),
+                next_certificate: match (&signing_key, &config.sp_next_cert) {
+                    (Some(_), Some(path)) => Some(saml::sp_key::certificate_file_der(path)?),
+                    _ => None,
+                },
                 signing_key,
             },
         )?;

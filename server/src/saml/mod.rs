@@ -46,6 +46,8 @@ pub struct SamlSp {
     attributes: AttributeNames,
     /// Signs AuthnRequests and is published in the metadata; `None` sends them unsigned.
     signing_key: Option<sp_key::SpKey>,
+    /// The next SP certificate (DER), published beside the current one during a rollover.
+    next_certificate: Option<Vec<u8>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +72,8 @@ pub struct SpOptions {
     pub attributes: AttributeNames,
     /// The SP key pair: AuthnRequests are signed with it (RSA-SHA256, HTTP-Redirect binding).
     pub signing_key: Option<sp_key::SpKey>,
+    /// A rollover's next certificate (DER): listed in the metadata, not yet used.
+    pub next_certificate: Option<Vec<u8>>,
 }
 
 /// A response that passed every check that does not need the database.
@@ -216,6 +220,7 @@ impl SamlSp {
             allow_idp_initiated: options.allow_idp_initiated,
             attributes: options.attributes,
             signing_key: options.signing_key,
+            next_certificate: options.next_certificate,
         })
     }
 
@@ -236,17 +241,24 @@ impl SamlSp {
             Some(key) => Some(key.certificate_der().map_err(|e| e.to_string())?),
             None => None,
         };
-        let key_descriptors = signing.as_ref().map(|der| {
-            vec![KeyDescriptor {
-                key_use: Some("signing".to_string()),
-                key_info: KeyInfo {
-                    id: None,
-                    x509_data: Some(X509Data {
-                        certificates: vec![base64::engine::general_purpose::STANDARD.encode(der)],
-                    }),
-                },
-                encryption_methods: None,
-            }]
+        // The current certificate, then (during a rollover) the next one.
+        let key_descriptors = signing.as_ref().map(|current| {
+            [Some(current), self.next_certificate.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(|der| KeyDescriptor {
+                    key_use: Some("signing".to_string()),
+                    key_info: KeyInfo {
+                        id: None,
+                        x509_data: Some(X509Data {
+                            certificates: vec![
+                                base64::engine::general_purpose::STANDARD.encode(der)
+                            ],
+                        }),
+                    },
+                    encryption_methods: None,
+                })
+                .collect::<Vec<_>>()
         });
         let descriptor = EntityDescriptor {
             entity_id: Some(self.entity_id.clone()),

@@ -134,7 +134,18 @@ impl SpKey {
         let cert: String = row.try_get("certificate_pem")?;
         SpKey::from_pem(key.as_bytes(), cert.as_bytes())
     }
+}
 
+/// A certificate file (PEM) as DER, for the metadata.
+pub fn certificate_file_der(path: &str) -> Result<Vec<u8>, SpKeyError> {
+    let pem =
+        std::fs::read(path).map_err(|e| SpKeyError::Read(format!("cannot read {path}: {e}")))?;
+    let cert = X509::from_pem(&pem)
+        .map_err(|e| SpKeyError::Read(format!("{path} is not a PEM certificate: {e}")))?;
+    Ok(cert.to_der()?)
+}
+
+impl SpKey {
     pub fn private_key(&self) -> &PKey<Private> {
         &self.key
     }

@@ -23,6 +23,7 @@ fn options(allow_sha1: bool, allow_idp_initiated: bool) -> SpOptions {
             groups: "groups".into(),
         },
         signing_key: None,
+        next_certificate: None,
     }
 }
 
@@ -700,4 +701,47 @@ fn with_an_sp_key_authn_requests_are_signed_and_the_metadata_says_so() {
     );
     let mut validator = libxml::schemas::SchemaValidationContext::from_parser(&mut parser).unwrap();
     assert!(validator.validate_document(&doc).is_ok(), "{xml}");
+}
+
+#[test]
+fn during_a_rollover_the_metadata_lists_the_current_and_the_next_certificate() {
+    let idp = DevIdp::generate(BASE).unwrap();
+    let current = crate::saml::sp_key::SpKey::generate("now").unwrap();
+    let next = crate::saml::sp_key::SpKey::generate("next").unwrap();
+    let (current_der, next_der) = (
+        current.certificate_der().unwrap(),
+        next.certificate_der().unwrap(),
+    );
+    let sp = SamlSp::new(
+        idp.metadata(),
+        SpOptions {
+            signing_key: Some(current),
+            next_certificate: Some(next_der.clone()),
+            ..options(false, false)
+        },
+    )
+    .unwrap();
+    let parsed: samael::metadata::EntityDescriptor = sp.metadata_xml().unwrap().parse().unwrap();
+    let descriptors = parsed.sp_sso_descriptors.unwrap()[0]
+        .key_descriptors
+        .clone()
+        .unwrap();
+    let certs: Vec<String> = descriptors
+        .iter()
+        .flat_map(|d| {
+            d.key_info
+                .x509_data
+                .iter()
+                .flat_map(|x| x.certificates.clone())
+        })
+        .collect();
+    let b64 = |der: &[u8]| base64::engine::general_purpose::STANDARD.encode(der);
+    assert_eq!(
+        certs,
+        vec![b64(&current_der), b64(&next_der)],
+        "current first, then next"
+    );
+    assert!(descriptors
+        .iter()
+        .all(|d| d.key_use.as_deref() == Some("signing")));
 }
