@@ -76,42 +76,52 @@ test('the last owner cannot demote themself: the console says why', async ({ pag
 test('the audit page lists what happened, filters by email, and the keys view pages', async ({ page }) => {
   await signInAs(page, 'Ada Lovelace', '/credentials');
   const token = await ownerToken(page);
-  const name = `pager-${Date.now().toString(36)}`;
-  expect((await api(token, 'POST', '/service_accounts', { name })).status).toBe(201);
-  for (let i = 0; i < 51; i++) {
-    expect((await api(token, 'POST', `/service_accounts/${name}/api_keys`)).status).toBe(201);
+  const stamp = Date.now().toString(36);
+  const paged = `pager-${stamp}`;
+  const audited = `audited-${stamp}`;
+  try {
+    expect((await api(token, 'POST', '/service_accounts', { name: paged })).status).toBe(201);
+    for (let i = 0; i < 51; i++) {
+      expect((await api(token, 'POST', `/service_accounts/${paged}/api_keys`)).status).toBe(201);
+    }
+    expect((await api(token, 'POST', '/service_accounts', { name: audited })).status).toBe(201);
+
+    await page.goto(`${DEV_CONSOLE}/iam/audit`);
+    const audit = page.getByTestId('audit-table');
+    await expect(audit.getByRole('row', { name: /api_key\.created/ }).first()).toBeVisible();
+    // More than one page of rows exists now: older entries are one click away, and back.
+    await page.getByRole('button', { name: 'Older' }).click();
+    await expect(audit.locator('tbody tr').first()).toBeVisible();
+    await page.getByRole('button', { name: 'Newer' }).click();
+    await expect(audit.getByRole('row', { name: /api_key\.created/ }).first()).toBeVisible();
+    // Filtered to one target: exactly that account's creation.
+    const filter = page.getByLabel('Actor or target email');
+    await filter.fill(`${audited}@`);
+    await page.getByRole('search').getByRole('button', { name: 'Filter' }).click();
+    await expect(audit.locator('tbody tr')).toHaveCount(1);
+    await expect(audit.locator('tbody tr')).toContainText('service_account.created');
+    await expect(audit.locator('tbody tr')).toContainText(audited);
+    // Filtered to one person: only rows where Grace is the actor or the target.
+    await filter.fill('grace@');
+    await page.getByRole('search').getByRole('button', { name: 'Filter' }).click();
+    for (const row of await audit.locator('tbody tr').all()) {
+      await expect(row).toContainText('grace@example.com');
+    }
+
+    // The keys view, filtered to one account: 51 keys are two pages of 50 and 1.
+    await page.goto(`${DEV_CONSOLE}/iam/api-keys`);
+    await page.getByLabel('Service account email').fill(`${paged}@`);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    const rows = page.locator('table tbody tr');
+    await expect(rows).toHaveCount(50);
+    await page.getByRole('button', { name: 'Next' }).click();
+    await expect(rows).toHaveCount(1);
+    await expect(page.getByRole('button', { name: 'Next' })).toHaveCount(0);
+    await page.getByRole('button', { name: 'Previous' }).click();
+    await expect(rows).toHaveCount(50);
+  } finally {
+    // Leave the shared console as it was, whatever happened above.
+    await api(token, 'DELETE', `/service_accounts/${paged}`);
+    await api(token, 'DELETE', `/service_accounts/${audited}`);
   }
-
-  await page.goto(`${DEV_CONSOLE}/iam/audit`);
-  const audit = page.getByTestId('audit-table');
-  await expect(audit).toBeVisible();
-  await expect(audit.getByRole('row', { name: /api_key\.created/ }).first()).toBeVisible();
-  await expect(audit.getByRole('row', { name: /service_account\.created/ }).first()).toContainText(name);
-  // Older entries are one click away: more than one page of rows exists now.
-  await page.getByRole('button', { name: 'Older' }).click();
-  await expect(audit.locator('tbody tr').first()).toBeVisible();
-  await page.getByRole('button', { name: 'Newer' }).click();
-  await expect(audit.getByRole('row', { name: /service_account\.created/ }).first()).toBeVisible();
-  // Filtered to one person: only rows where Grace is the actor or the target.
-  await page.getByLabel('Actor or target email').fill('grace@');
-  await page.getByRole('search').getByRole('button', { name: 'Filter' }).click();
-  await expect(audit.locator('tbody tr').first()).toContainText('grace@example.com');
-  for (const row of await audit.locator('tbody tr').all()) {
-    await expect(row).toContainText('grace@example.com');
-  }
-
-  // The keys view, filtered to this account: 51 keys are two pages of 50 and 1.
-  await page.goto(`${DEV_CONSOLE}/iam/api-keys`);
-  await page.getByLabel('Service account email').fill(`${name}@`);
-  await page.getByRole('button', { name: 'Filter' }).click();
-  const rows = page.locator('table tbody tr');
-  await expect(rows).toHaveCount(50);
-  await page.getByRole('button', { name: 'Next' }).click();
-  await expect(rows).toHaveCount(1);
-  await expect(page.getByRole('button', { name: 'Next' })).toHaveCount(0);
-  await page.getByRole('button', { name: 'Previous' }).click();
-  await expect(rows).toHaveCount(50);
-
-  // Clean up what this test made, so it can run again.
-  expect((await api(token, 'DELETE', `/service_accounts/${name}`)).status).toBe(204);
 });
