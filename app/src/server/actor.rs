@@ -69,16 +69,21 @@ pub struct ClientIp {
 }
 
 impl RequestMeta {
-    /// The one reader of a request's id (always made by the server) and client address.
+    /// A request's id and client address, as the server's front door set them.
     pub fn from_parts(headers: &http::HeaderMap, extensions: &http::Extensions) -> Self {
         RequestMeta {
-            request_id: headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("unknown")
-                .to_string(),
+            request_id: Self::request_id_of(headers),
             source_ip: extensions.get::<ClientIp>().map(|c| c.ip.to_string()),
         }
+    }
+
+    /// The one reader of a request's id (always made by the server, never the client's).
+    pub fn request_id_of(headers: &http::HeaderMap) -> String {
+        headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("unknown")
+            .to_string()
     }
 
     /// Logs an internal failure with this request's id; users get a plain message and the id.

@@ -62,32 +62,28 @@ impl RateLimiter {
         f(&mut entry.1, retry)
     }
 
+    /// Refuses when the limit is reached; otherwise admits, counting the request if `count`.
+    fn admit(&self, ip: IpAddr, count: bool) -> Result<(), RetryAfter> {
+        let limit = self.per_minute;
+        self.with_window(ip, |n, retry| {
+            if *n >= limit {
+                return Err(retry);
+            }
+            if count {
+                *n += 1;
+            }
+            Ok(())
+        })
+    }
+
     /// Counts one request and refuses it if it is over the limit.
     pub fn hit(&self, ip: IpAddr) -> Result<(), RetryAfter> {
-        let limit = self.per_minute;
-        self.with_window(ip, |count, retry| {
-            if *count >= limit {
-                Err(retry)
-            } else {
-                *count += 1;
-                Ok(())
-            }
-        })
+        self.admit(ip, true)
     }
 
     /// Refuses when the limit is already reached, without counting.
     pub fn check(&self, ip: IpAddr) -> Result<(), RetryAfter> {
-        let limit = self.per_minute;
-        self.with_window(
-            ip,
-            |count, retry| {
-                if *count >= limit {
-                    Err(retry)
-                } else {
-                    Ok(())
-                }
-            },
-        )
+        self.admit(ip, false)
     }
 
     /// Counts one event (a failed authentication) without refusing.

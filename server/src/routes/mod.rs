@@ -127,7 +127,7 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
 pub use crate::front_door::client_ip::of as client_ip;
 
 pub fn request_id(headers: &HeaderMap) -> String {
-    app::server::actor::RequestMeta::from_parts(headers, &axum::http::Extensions::new()).request_id
+    app::server::actor::RequestMeta::request_id_of(headers)
 }
 
 /// Requests that act with the session cookie (server functions, sign-out) must come from the

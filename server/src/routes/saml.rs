@@ -42,14 +42,16 @@ fn binding_nonce(headers: &HeaderMap) -> Option<String> {
         })
 }
 
-/// `Set-Cookie` for the binding nonce. The IdP answers with a
+/// `Set-Cookie` for the binding nonce, for as long as an AuthnRequest may be answered. The IdP
+/// answers with a
 /// cross-site POST, which carries only `SameSite=None` cookies, and browsers take those only
 /// with `Secure`: so on https it is `SameSite=None; Secure`. On plain http (loopback trials)
 /// it has no SameSite attribute: same-site IdPs (any port on the same host) always get it
 /// back, and Chromium also sends such a cookie on a cross-site top-level POST within two
 /// minutes of setting it.
-fn binding_cookie(value: &str, https: bool, max_age: i64) -> String {
-    let mut cookie = format!("{BINDING_COOKIE}={value}; Path=/saml; HttpOnly; Max-Age={max_age}");
+fn binding_cookie(value: &str, https: bool) -> String {
+    let mut cookie =
+        format!("{BINDING_COOKIE}={value}; Path=/saml; HttpOnly; Max-Age={REQUEST_TTL_SECONDS}");
     if https {
         cookie.push_str("; SameSite=None; Secure");
     }
@@ -135,9 +137,7 @@ pub async fn login(
     match state.saml.authn_request_url(&request_id) {
         Ok(url) => {
             let mut response = Redirect::to(url.as_str()).into_response();
-            if let Ok(cookie) =
-                HeaderValue::from_str(&binding_cookie(&nonce, state.https, REQUEST_TTL_SECONDS))
-            {
+            if let Ok(cookie) = HeaderValue::from_str(&binding_cookie(&nonce, state.https)) {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
             response

@@ -3,7 +3,6 @@
 //! and the session lifetime rules.
 use crate::helpers::*;
 use crate::on_both_backends;
-use base64::Engine as _;
 use sqlx::Row;
 use std::time::{Duration, Instant};
 
@@ -55,10 +54,6 @@ async fn a_request_whose_body_never_arrives_gets_408(backend: Backend) {
 fn start_of_a_minute(app: &TestApp) {
     let now = app.state.app.clock.unix();
     app.advance(60 - now.rem_euclid(60));
-}
-
-fn b64(xml: String) -> String {
-    base64::engine::general_purpose::STANDARD.encode(xml)
 }
 
 async fn a_response_started_in_one_browser_does_not_sign_in_another(backend: Backend) {

@@ -179,6 +179,12 @@ pub async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)]) -> Tes
     }
 }
 
+/// A SAML response as the HTTP-POST binding carries it.
+pub fn b64(xml: String) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(xml)
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)

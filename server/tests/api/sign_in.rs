@@ -1,7 +1,6 @@
 //! SSO through the development IdP, and every refusal at the ACS.
 use crate::helpers::*;
 use crate::on_both_backends;
-use base64::Engine as _;
 use gatehouse_server::dev_idp::confirmation_data;
 use samael::schema::Response as SamlResponse;
 
@@ -49,9 +48,7 @@ async fn sign_in_with_groups(app: &TestApp, email: &str, groups: &[&str]) -> Tes
             }
         }
     });
-    let acs = browser
-        .post_saml_response(&base64::engine::general_purpose::STANDARD.encode(xml))
-        .await;
+    let acs = browser.post_saml_response(&b64(xml)).await;
     assert_eq!(acs.status(), 303, "{email} signs in");
     browser
 }
@@ -141,7 +138,7 @@ async fn idp_initiated_sign_in_when_enabled_is_guarded_only_by_the_replay_cache(
             d.in_response_to = None;
         }
     });
-    let b64 = base64::engine::general_purpose::STANDARD.encode(unsolicited);
+    let b64 = b64(unsolicited);
     // No request, so no browser binding: any browser may post it (documented as unbindable).
     let first = app.without_cookies();
     let acs = first.post_saml_response(&b64).await;
@@ -329,7 +326,7 @@ async fn refused_responses_create_no_user_and_no_session(backend: Backend) {
         } else {
             mangle(app.crafted_response("grace@example.com", &request, tweak))
         };
-        let b64 = base64::engine::general_purpose::STANDARD.encode(xml);
+        let b64 = b64(xml);
         let acs = app.post_saml_response(&b64).await;
         assert_eq!(acs.status(), 403, "{name}");
         assert!(session_cookie(&acs).is_none(), "{name}: no session cookie");
@@ -356,11 +353,7 @@ async fn refused_responses_create_no_user_and_no_session(backend: Backend) {
 async fn a_response_cannot_be_used_twice(backend: Backend) {
     let app = spawn_app(backend).await;
     let (request, _) = app.start_login("/").await;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(app.crafted_response(
-        "grace@example.com",
-        &request,
-        |_| {},
-    ));
+    let b64 = b64(app.crafted_response("grace@example.com", &request, |_| {}));
     assert_eq!(app.post_saml_response(&b64).await.status(), 303);
     // The same browser posting it again, and another browser, are both refused.
     let again = app.post_saml_response(&b64).await;
@@ -386,14 +379,14 @@ async fn a_replayed_assertion_id_is_refused_even_for_a_new_request(backend: Back
     let xml = app.crafted_response("grace@example.com", &first, |r| {
         assertion_id = r.assertion.as_ref().unwrap().id.clone();
     });
-    let b64 = base64::engine::general_purpose::STANDARD.encode(xml);
+    let b64 = b64(xml);
     assert_eq!(app.post_saml_response(&b64).await.status(), 303);
 
     let (second, _) = app.start_login("/").await;
     let replay = app.crafted_response("grace@example.com", &second, |r| {
         r.assertion.as_mut().unwrap().id = assertion_id.clone();
     });
-    let b64 = base64::engine::general_purpose::STANDARD.encode(replay);
+    let b64 = crate::helpers::b64(replay);
     // Posted by the browser that started the second request: only the replay is wrong.
     let acs = app.post_saml_response(&b64).await;
     assert_eq!(acs.status(), 403);
@@ -404,11 +397,7 @@ async fn a_response_to_an_unknown_request_is_refused(backend: Backend) {
     let app = spawn_app(backend).await;
     let (mut request, _) = app.start_login("/").await;
     request.id = format!("id-{}", uuid::Uuid::new_v4());
-    let b64 = base64::engine::general_purpose::STANDARD.encode(app.crafted_response(
-        "ada@example.com",
-        &request,
-        |_| {},
-    ));
+    let b64 = b64(app.crafted_response("ada@example.com", &request, |_| {}));
     let acs = app.post_saml_response(&b64).await;
     assert_eq!(acs.status(), 403);
     assert_eq!(app.count("users").await, 0);

@@ -3,7 +3,6 @@
 //! owners demoting each other, and the Secure cookie on an https public URL.
 use crate::helpers::*;
 use crate::on_both_backends;
-use base64::Engine as _;
 use reqwest::Method;
 use serde_json::json;
 
@@ -15,10 +14,6 @@ on_both_backends!(
     a_role_change_waits_for_the_organisation_lock,
     cookies_are_secure_on_an_https_public_url,
 );
-
-fn b64(xml: String) -> String {
-    base64::engine::general_purpose::STANDARD.encode(xml)
-}
 
 /// Valid for an hour (samael reads the system clock, our checks the moved one), so only the
 /// AuthnRequest's own time limit can refuse it.
