@@ -61,6 +61,15 @@ pub struct Config {
     pub sp_next_cert: Option<String>,
     /// Whether IdP groups decide roles at the first sign-in only or at every sign-in.
     pub role_sync: app::server::users::RoleSync,
+    /// Refuse assertions that are not encrypted to the SP key.
+    pub require_encrypted_assertions: bool,
+    /// Also accept the RSA PKCS#1 v1.5 key transport of encrypted assertions (Bleichenbacher-prone).
+    pub allow_rsa1_5: bool,
+    /// How often IdP metadata from a URL is fetched again (a file is re-read when it changes),
+    /// unless the metadata's own `cacheDuration`/`validUntil` asks for sooner.
+    pub idp_metadata_refresh_seconds: u64,
+    /// A PEM certificate the IdP metadata must be signed with (pinning), if any.
+    pub idp_metadata_signing_cert: Option<String>,
 }
 
 impl Config {
@@ -146,6 +155,10 @@ struct FileConfig {
     sign_authn_requests: Option<bool>,
     sp_next_cert: Option<String>,
     role_sync: Option<String>,
+    require_encrypted_assertions: Option<bool>,
+    allow_rsa1_5: Option<bool>,
+    idp_metadata_refresh_seconds: Option<u64>,
+    idp_metadata_signing_cert: Option<String>,
 }
 
 /// One setting's value and where it came from, for error messages.
@@ -471,6 +484,21 @@ impl Config {
             },
             None => 30,
         };
+        let idp_metadata_refresh_seconds = match l.string(
+            "idp_metadata_refresh_seconds",
+            &l.file.idp_metadata_refresh_seconds.map(|n| n.to_string()),
+        ) {
+            Some((name, v)) => match v.trim().parse::<u64>() {
+                Ok(n) if (5..=7 * 24 * 3600).contains(&n) => n,
+                _ => {
+                    return Err(invalid(
+                        &name,
+                        format!("expected seconds from 5 to 604800, got {v:?}"),
+                    ))
+                }
+            },
+            None => 3600,
+        };
 
         let sp_key_files = match (
             l.string("sp_key", &l.file.sp_key),
@@ -536,6 +564,23 @@ impl Config {
                 .map(|(_, v)| v.trim().to_string())
                 .filter(|v| !v.is_empty()),
             role_sync,
+            require_encrypted_assertions: l
+                .boolean(
+                    "require_encrypted_assertions",
+                    l.file.require_encrypted_assertions,
+                )?
+                .unwrap_or(false),
+            allow_rsa1_5: l
+                .boolean("allow_rsa1_5", l.file.allow_rsa1_5)?
+                .unwrap_or(false),
+            idp_metadata_refresh_seconds,
+            idp_metadata_signing_cert: l
+                .string(
+                    "idp_metadata_signing_cert",
+                    &l.file.idp_metadata_signing_cert,
+                )
+                .map(|(_, v)| v.trim().to_string())
+                .filter(|v| !v.is_empty()),
         })
     }
 }

@@ -203,11 +203,31 @@ impl DevIdp {
     /// Signs the response (enveloped signature over the Response element) and returns its XML.
     pub fn sign(&self, response: &Response) -> Result<String, String> {
         let unsigned = response.to_string().map_err(|e| format!("{e:?}"))?;
+        self.sign_xml(&unsigned)
+    }
+
+    /// The response's assertion alone, signed by this IdP (an enveloped signature on the
+    /// assertion, as IdPs send inside an `EncryptedAssertion`), as standalone XML.
+    pub fn signed_assertion_xml(&self, response: &Response) -> Result<String, String> {
+        let mut assertion = response
+            .assertion
+            .clone()
+            .ok_or("the response has no assertion")?;
+        let mut signature = samael::signature::Signature::template(&assertion.id, &self.cert);
+        for reference in &mut signature.signed_info.reference {
+            reference.digest_method.algorithm = DigestAlgorithm::Sha256;
+        }
+        assertion.signature = Some(signature);
+        let unsigned = assertion.to_string().map_err(|e| format!("{e:?}"))?;
+        self.sign_xml(&unsigned)
+    }
+
+    fn sign_xml(&self, unsigned: &str) -> Result<String, String> {
         let key = self
             .idp
             .export_private_key_der()
             .map_err(|e| e.to_string())?;
-        Crypto::sign_xml(unsigned.as_str(), key.as_slice()).map_err(|e| e.to_string())
+        Crypto::sign_xml(unsigned, key.as_slice()).map_err(|e| e.to_string())
     }
 
     /// A signed response for `user`, base64-encoded as the HTTP-POST binding carries it.
@@ -220,6 +240,12 @@ impl DevIdp {
         let xml = self.sign(&self.response_for(user, request, now))?;
         Ok(base64::engine::general_purpose::STANDARD.encode(xml))
     }
+}
+
+/// Signs whatever XML a test built (its first signature template), with the IdP's key.
+#[cfg(test)]
+pub fn sign_xml_for_tests(idp: &DevIdp, unsigned: &str) -> String {
+    idp.sign_xml(unsigned).unwrap()
 }
 
 /// Decodes an HTTP-Redirect binding `SAMLRequest` (base64 of raw DEFLATE).

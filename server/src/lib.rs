@@ -99,16 +99,14 @@ impl Application {
             }
             IdpSource::Metadata(source) => (load_idp_metadata(source).await?, None),
         };
-        let signing_key = if config.sign_authn_requests {
-            Some(match &config.sp_key_files {
-                Some((key, cert)) => saml::sp_key::SpKey::from_files(key, cert)?,
-                None => {
-                    let entity_id = format!("{base_url}{}", app::urls::SAML_METADATA);
-                    saml::sp_key::SpKey::load_or_create(&db, &entity_id, clock.unix()).await?
-                }
-            })
-        } else {
-            None
+        // The SP key pair always exists: it decrypts assertions, and signs requests unless
+        // GATEHOUSE_SIGN_AUTHN_REQUESTS=false.
+        let key = match &config.sp_key_files {
+            Some((key, cert)) => saml::sp_key::SpKey::from_files(key, cert)?,
+            None => {
+                let entity_id = format!("{base_url}{}", app::urls::SAML_METADATA);
+                saml::sp_key::SpKey::load_or_create(&db, &entity_id, clock.unix()).await?
+            }
         };
         let saml = SamlSp::new(
             idp_metadata,
@@ -117,11 +115,14 @@ impl Application {
                 allow_sha1: config.allow_sha1,
                 allow_idp_initiated: config.allow_idp_initiated,
                 attributes: config.attributes.clone(),
-                next_certificate: match (&signing_key, &config.sp_next_cert) {
-                    (Some(_), Some(path)) => Some(saml::sp_key::certificate_file_der(path)?),
-                    _ => None,
+                next_certificate: match &config.sp_next_cert {
+                    Some(path) => Some(saml::sp_key::certificate_file_der(path)?),
+                    None => None,
                 },
-                signing_key,
+                key: Some(key),
+                sign_requests: config.sign_authn_requests,
+                require_encryption: config.require_encrypted_assertions,
+                allow_rsa1_5: config.allow_rsa1_5,
             },
         )?;
         let state = ServerState {

@@ -7,6 +7,7 @@
 //! AudienceRestriction naming us; requires exactly one assertion; requires a subject; refuses
 //! SHA-1 unless allowed; and checks validity windows against the injectable clock. Request-id
 //! consumption and the replay cache need the database and live in the ACS handler.
+pub mod decrypt;
 pub mod prescan;
 pub mod sp_key;
 pub mod xmlsec_io;
@@ -16,8 +17,8 @@ use base64::Engine as _;
 use samael::crypto::AllowedSignatureAlgorithm;
 use samael::key_info::{KeyInfo, X509Data};
 use samael::metadata::{
-    EntityDescriptor, IndexedEndpoint, KeyDescriptor, SpSsoDescriptor, HTTP_POST_BINDING,
-    HTTP_REDIRECT_BINDING,
+    EncryptionMethod, EntityDescriptor, IndexedEndpoint, KeyDescriptor, SpSsoDescriptor,
+    HTTP_POST_BINDING, HTTP_REDIRECT_BINDING,
 };
 use samael::schema::Assertion;
 use samael::service_provider::{Error as SpError, ServiceProvider, ServiceProviderBuilder};
@@ -44,8 +45,11 @@ pub struct SamlSp {
     allow_sha1: bool,
     allow_idp_initiated: bool,
     attributes: AttributeNames,
-    /// Signs AuthnRequests and is published in the metadata; `None` sends them unsigned.
-    signing_key: Option<sp_key::SpKey>,
+    /// The SP key pair: decrypts assertions, and signs AuthnRequests when `sign_requests`.
+    key: Option<sp_key::SpKey>,
+    sign_requests: bool,
+    require_encryption: bool,
+    allow_rsa1_5: bool,
     /// The next SP certificate (DER), published beside the current one during a rollover.
     next_certificate: Option<Vec<u8>>,
 }
@@ -70,8 +74,14 @@ pub struct SpOptions {
     pub allow_sha1: bool,
     pub allow_idp_initiated: bool,
     pub attributes: AttributeNames,
-    /// The SP key pair: AuthnRequests are signed with it (RSA-SHA256, HTTP-Redirect binding).
-    pub signing_key: Option<sp_key::SpKey>,
+    /// The SP key pair: encrypted assertions are decrypted with it, and (with
+    /// `sign_requests`) AuthnRequests signed (RSA-SHA256, HTTP-Redirect binding).
+    pub key: Option<sp_key::SpKey>,
+    pub sign_requests: bool,
+    /// Refuse assertions that are not encrypted.
+    pub require_encryption: bool,
+    /// Accept RSA PKCS#1 v1.5 key transport (off unless configured).
+    pub allow_rsa1_5: bool,
     /// A rollover's next certificate (DER): listed in the metadata, not yet used.
     pub next_certificate: Option<Vec<u8>>,
 }
@@ -112,6 +122,9 @@ pub enum RefusalKind {
     NoSubject,
     BadEmail,
     Unsupported,
+    NotEncrypted,
+    EncryptionAlgorithm,
+    Undecryptable,
 }
 
 impl RefusalKind {
@@ -139,7 +152,10 @@ impl RefusalKind {
             RefusalKind::Replay => "the identity provider's response was already used",
             RefusalKind::NoSubject => "the identity provider's response did not say who you are",
             RefusalKind::BadEmail => "the identity provider did not send a valid email address",
-            RefusalKind::Unsupported => "the identity provider's response uses a feature Gatehouse does not support (encrypted assertions)",
+            RefusalKind::Unsupported => "the identity provider's response uses a feature Gatehouse does not support",
+            RefusalKind::NotEncrypted => "the identity provider's assertion was not encrypted, and this Gatehouse requires encryption",
+            RefusalKind::EncryptionAlgorithm => "the identity provider encrypted the assertion with an algorithm Gatehouse does not accept (use RSA-OAEP with AES-GCM or AES-CBC)",
+            RefusalKind::Undecryptable => "the identity provider's encrypted assertion could not be decrypted with this Gatehouse's key",
         }
     }
 }
@@ -219,13 +235,21 @@ impl SamlSp {
             allow_sha1: options.allow_sha1,
             allow_idp_initiated: options.allow_idp_initiated,
             attributes: options.attributes,
-            signing_key: options.signing_key,
+            key: options.key,
+            sign_requests: options.sign_requests,
+            require_encryption: options.require_encryption,
+            allow_rsa1_5: options.allow_rsa1_5,
             next_certificate: options.next_certificate,
         })
     }
 
     pub fn entity_id(&self) -> &str {
         &self.entity_id
+    }
+
+    /// The key that signs our requests, when requests are signed.
+    fn signing_key(&self) -> Option<&sp_key::SpKey> {
+        self.key.as_ref().filter(|_| self.sign_requests)
     }
 
     pub fn acs_url(&self) -> &str {
@@ -237,38 +261,52 @@ impl SamlSp {
     /// we ask for. No SingleLogoutService (Gatehouse does not implement SAML SLO yet) and no
     /// `validUntil`: a copy uploaded once to an IdP must not go stale.
     pub fn metadata_xml(&self) -> Result<String, String> {
-        let signing = match &self.signing_key {
+        let current = match &self.key {
             Some(key) => Some(key.certificate_der().map_err(|e| e.to_string())?),
             None => None,
         };
-        // The current certificate, then (during a rollover) the next one.
-        let key_descriptors = signing.as_ref().map(|current| {
-            [Some(current), self.next_certificate.as_ref()]
-                .into_iter()
-                .flatten()
-                .map(|der| KeyDescriptor {
-                    key_use: Some("signing".to_string()),
-                    key_info: KeyInfo {
-                        id: None,
-                        x509_data: Some(X509Data {
-                            certificates: vec![
-                                base64::engine::general_purpose::STANDARD.encode(der)
-                            ],
-                        }),
-                    },
-                    encryption_methods: None,
+        let descriptor_for =
+            |key_use: &str, der: &Vec<u8>, methods: Option<Vec<EncryptionMethod>>| KeyDescriptor {
+                key_use: Some(key_use.to_string()),
+                key_info: KeyInfo {
+                    id: None,
+                    x509_data: Some(X509Data {
+                        certificates: vec![base64::engine::general_purpose::STANDARD.encode(der)],
+                    }),
+                },
+                encryption_methods: methods,
+            };
+        let mut key_descriptors = Vec::new();
+        if let Some(current) = current.as_ref() {
+            // Signing: the current certificate, then (during a rollover) the next one.
+            if self.sign_requests {
+                for der in [Some(current), self.next_certificate.as_ref()]
+                    .into_iter()
+                    .flatten()
+                {
+                    key_descriptors.push(descriptor_for("signing", der, None));
+                }
+            }
+            // Encryption: only the key we hold can decrypt.
+            let methods = decrypt::CONTENT_ALGORITHMS
+                .iter()
+                .chain(decrypt::KEY_TRANSPORT_ALGORITHMS.iter())
+                .map(|a| EncryptionMethod {
+                    algorithm: (*a).to_string(),
                 })
-                .collect::<Vec<_>>()
-        });
+                .collect();
+            key_descriptors.push(descriptor_for("encryption", current, Some(methods)));
+        }
+        let signs_requests = self.signing_key().is_some();
         let descriptor = EntityDescriptor {
             entity_id: Some(self.entity_id.clone()),
             sp_sso_descriptors: Some(vec![SpSsoDescriptor {
                 protocol_support_enumeration: Some(
                     "urn:oasis:names:tc:SAML:2.0:protocol".to_string(),
                 ),
-                key_descriptors,
+                key_descriptors: Some(key_descriptors).filter(|k| !k.is_empty()),
                 name_id_formats: Some(vec![EMAIL_NAME_ID_FORMAT.to_string()]),
-                authn_requests_signed: Some(signing.is_some()),
+                authn_requests_signed: Some(signs_requests),
                 want_assertions_signed: Some(true),
                 assertion_consumer_services: vec![IndexedEndpoint {
                     binding: HTTP_POST_BINDING.to_string(),
@@ -291,7 +329,7 @@ impl SamlSp {
             .make_authentication_request(&self.idp_sso_url)
             .map_err(|e| e.to_string())?;
         request.id = request_id.to_string();
-        let url = match &self.signing_key {
+        let url = match self.signing_key() {
             // SAML Bindings §3.4.4.1: SigAlg and Signature over the query string.
             Some(key) => request.signed_redirect("", key.private_key()),
             None => request.redirect(""),
@@ -336,6 +374,76 @@ impl SamlSp {
                 format!("{} assertions", scan.assertions),
             ));
         }
+        match scan.encrypted_assertion {
+            Some(span) => {
+                let decrypted = self.decrypted_view(xml, span, scan.root_signature)?;
+                let scan = prescan::prescan(&decrypted)
+                    .map_err(|(kind, detail)| Refusal::new(kind, detail))?;
+                if scan.assertions != 1 || scan.encrypted_assertion.is_some() {
+                    return Err(Refusal::new(
+                        RefusalKind::AssertionCount,
+                        "the decrypted response does not hold exactly one plain assertion",
+                    ));
+                }
+                self.validate_scanned(&decrypted, scan, now)
+            }
+            None if self.require_encryption => Err(Refusal::new(
+                RefusalKind::NotEncrypted,
+                "a plain Assertion while encryption is required",
+            )),
+            None => self.validate_scanned(xml, scan, now),
+        }
+    }
+
+    /// The response with its `EncryptedAssertion` replaced by the decrypted assertion and its
+    /// own signature (which covered the encrypted form) left out: what is accepted must then
+    /// carry the IdP's signature on the assertion itself.
+    fn decrypted_view(
+        &self,
+        xml: &str,
+        encrypted: (usize, usize),
+        root_signature: Option<(usize, usize)>,
+    ) -> Result<String, Refusal> {
+        let key = self.key.as_ref().ok_or_else(|| {
+            Refusal::new(
+                RefusalKind::Unsupported,
+                "an encrypted assertion and no SP key",
+            )
+        })?;
+        let assertion = decrypt::decrypt_assertion(
+            &xml[encrypted.0..encrypted.1],
+            key.private_key(),
+            self.allow_rsa1_5,
+        )
+        .map_err(|e| {
+            let kind = match e {
+                decrypt::DecryptError::Algorithm(_) => RefusalKind::EncryptionAlgorithm,
+                decrypt::DecryptError::Failed(_) => RefusalKind::Undecryptable,
+            };
+            Refusal::new(kind, e.detail())
+        })?;
+        let mut cuts = vec![(encrypted, assertion.as_str())];
+        if let Some(signature) = root_signature {
+            cuts.push((signature, ""));
+        }
+        cuts.sort_by_key(|((start, _), _)| *start);
+        let mut view = String::with_capacity(xml.len());
+        let mut at = 0;
+        for ((start, end), replacement) in cuts {
+            view.push_str(&xml[at..start]);
+            view.push_str(replacement);
+            at = end;
+        }
+        view.push_str(&xml[at..]);
+        Ok(view)
+    }
+
+    fn validate_scanned(
+        &self,
+        xml: &str,
+        scan: prescan::Prescan,
+        now: OffsetDateTime,
+    ) -> Result<ValidatedResponse, Refusal> {
         if scan.signatures == 0 {
             return Err(Refusal::new(RefusalKind::Unsigned, "no Signature element"));
         }

@@ -14,7 +14,12 @@ use super::RefusalKind;
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Prescan {
     pub in_response_to: Option<String>,
+    /// `Assertion` and `EncryptedAssertion` elements together.
     pub assertions: usize,
+    /// The byte span of the (first) `EncryptedAssertion`, a child of the root.
+    pub encrypted_assertion: Option<(usize, usize)>,
+    /// The byte span of a `Signature` that is a child of the root (the response's own).
+    pub root_signature: Option<(usize, usize)>,
     pub signatures: usize,
     pub algorithms: Vec<(AlgorithmElement, String)>,
 }
@@ -178,7 +183,10 @@ pub fn prescan(xml: &str) -> Result<Prescan, (RefusalKind, String)> {
     let mut stack: Vec<Open> = Vec::new();
     let mut signature: Option<InSignature> = None;
     let mut seen_root = false;
+    // Where the span being measured started, and at which depth it closes.
+    let mut open_span: Option<(usize, usize, bool)> = None;
     loop {
+        let event_start = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
         let event = reader
             .read_event()
             .map_err(|e| (RefusalKind::Malformed, format!("XML error: {e}")))?;
@@ -213,9 +221,31 @@ pub fn prescan(xml: &str) -> Result<Prescan, (RefusalKind, String)> {
                     check_inside_signature(name, e, sig)?;
                 }
                 match name {
-                    b"Assertion" | b"EncryptedAssertion" => out.assertions += 1,
-                    b"Signature" => out.signatures += 1,
-                    b"SignatureMethod" | b"DigestMethod" => {
+                    b"Assertion" => out.assertions += 1,
+                    b"EncryptedAssertion" => {
+                        out.assertions += 1;
+                        if stack.len() != 1 || !is_start {
+                            return Err((
+                                RefusalKind::Malformed,
+                                "an EncryptedAssertion that is not a child of the response".into(),
+                            ));
+                        }
+                        if out.encrypted_assertion.is_none() {
+                            open_span = Some((event_start, stack.len(), true));
+                        }
+                    }
+                    b"CipherReference" => {
+                        return Err(forbidden("a CipherReference (a URI to fetch)"));
+                    }
+                    b"Signature" => {
+                        out.signatures += 1;
+                        if stack.len() == 1 && out.root_signature.is_none() {
+                            open_span = Some((event_start, stack.len(), false));
+                        }
+                    }
+                    // Algorithms of signatures; an EncryptedKey's digest is checked when it
+                    // is decrypted.
+                    b"SignatureMethod" | b"DigestMethod" if signature.is_some() => {
                         let element = if name == b"SignatureMethod" {
                             AlgorithmElement::SignatureMethod
                         } else {
@@ -245,6 +275,17 @@ pub fn prescan(xml: &str) -> Result<Prescan, (RefusalKind, String)> {
             }
             Event::End(_) => {
                 let closed = stack.pop();
+                if let Some((start, depth, encrypted)) = open_span {
+                    if depth == stack.len() {
+                        let end = usize::try_from(reader.buffer_position()).unwrap_or(0);
+                        if encrypted {
+                            out.encrypted_assertion = Some((start, end));
+                        } else {
+                            out.root_signature = Some((start, end));
+                        }
+                        open_span = None;
+                    }
+                }
                 if closed.is_some_and(|c| c.is_signature)
                     && signature.as_ref().is_some_and(|s| s.depth == stack.len())
                 {

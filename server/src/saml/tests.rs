@@ -22,7 +22,10 @@ fn options(allow_sha1: bool, allow_idp_initiated: bool) -> SpOptions {
             display_name: "displayName".into(),
             groups: "groups".into(),
         },
-        signing_key: None,
+        key: None,
+        sign_requests: false,
+        require_encryption: false,
+        allow_rsa1_5: false,
         next_certificate: None,
     }
 }
@@ -673,7 +676,8 @@ fn with_an_sp_key_authn_requests_are_signed_and_the_metadata_says_so() {
     let sp = SamlSp::new(
         idp.metadata(),
         SpOptions {
-            signing_key: Some(key),
+            key: Some(key),
+            sign_requests: true,
             ..options(false, false)
         },
     )
@@ -715,7 +719,8 @@ fn during_a_rollover_the_metadata_lists_the_current_and_the_next_certificate() {
     let sp = SamlSp::new(
         idp.metadata(),
         SpOptions {
-            signing_key: Some(current),
+            key: Some(current),
+            sign_requests: true,
             next_certificate: Some(next_der.clone()),
             ..options(false, false)
         },
@@ -726,22 +731,232 @@ fn during_a_rollover_the_metadata_lists_the_current_and_the_next_certificate() {
         .key_descriptors
         .clone()
         .unwrap();
-    let certs: Vec<String> = descriptors
-        .iter()
-        .flat_map(|d| {
-            d.key_info
-                .x509_data
-                .iter()
-                .flat_map(|x| x.certificates.clone())
-        })
-        .collect();
+    let certs_for = |key_use: &str| -> Vec<String> {
+        descriptors
+            .iter()
+            .filter(|d| d.key_use.as_deref() == Some(key_use))
+            .flat_map(|d| {
+                d.key_info
+                    .x509_data
+                    .iter()
+                    .flat_map(|x| x.certificates.clone())
+            })
+            .collect()
+    };
+    let certs = certs_for("signing");
     let b64 = |der: &[u8]| base64::engine::general_purpose::STANDARD.encode(der);
     assert_eq!(
         certs,
         vec![b64(&current_der), b64(&next_der)],
         "current first, then next"
     );
-    assert!(descriptors
-        .iter()
-        .all(|d| d.key_use.as_deref() == Some("signing")));
+    assert_eq!(
+        certs_for("encryption"),
+        vec![b64(&current_der)],
+        "only the key we hold can decrypt"
+    );
+}
+
+mod encrypted {
+    //! Encrypted assertions: each accepted form, and each refusal.
+    use super::*;
+    use crate::saml::decrypt::testing::{encrypt, Encryption, GCM_OAEP};
+    use crate::saml::sp_key::SpKey;
+
+    struct Encrypted {
+        f: Fixture,
+        cert: Vec<u8>,
+    }
+
+    fn setup(tweak: impl FnOnce(&mut SpOptions)) -> Encrypted {
+        let idp = DevIdp::generate(BASE).unwrap();
+        let key = SpKey::generate("sp").unwrap();
+        let cert = key.certificate_der().unwrap();
+        let mut opts = SpOptions {
+            key: Some(key),
+            ..options(false, false)
+        };
+        tweak(&mut opts);
+        let sp = SamlSp::new(idp.metadata(), opts).unwrap();
+        let request = RequestInfo {
+            id: "id-5b0c7f5e-6f2a-4a51-9d9c-2b0e2f1f0a22".into(),
+            acs_url: sp.acs_url().to_string(),
+            issuer: sp.entity_id().to_string(),
+        };
+        Encrypted {
+            f: Fixture { idp, sp, request },
+            cert,
+        }
+    }
+
+    /// The response shell (no assertion, unsigned) with `inner` where the assertion was.
+    fn shell_with(f: &Fixture, inner: &str) -> String {
+        let mut response = f.response();
+        response.assertion = None;
+        response.signature = None;
+        let xml = response.to_string().unwrap();
+        let close = xml.rfind("</").unwrap();
+        format!("{}{inner}{}", &xml[..close], &xml[close..])
+    }
+
+    fn encrypted_response(e: &Encrypted, how: &Encryption<'_>) -> String {
+        let assertion = e.f.idp.signed_assertion_xml(&e.f.response()).unwrap();
+        shell_with(&e.f, &encrypt(&assertion, &e.cert, how))
+    }
+
+    #[test]
+    fn an_encrypted_signed_assertion_is_accepted_with_gcm_and_with_cbc() {
+        let e = setup(|_| {});
+        for content in [
+            "http://www.w3.org/2009/xmlenc11#aes256-gcm",
+            "http://www.w3.org/2009/xmlenc11#aes128-gcm",
+            "http://www.w3.org/2001/04/xmlenc#aes128-cbc",
+            "http://www.w3.org/2001/04/xmlenc#aes256-cbc",
+        ] {
+            let how = Encryption {
+                content,
+                ..GCM_OAEP
+            };
+            let v = e.f.check(&encrypted_response(&e, &how)).unwrap();
+            assert_eq!(v.email, "grace@example.com", "{content}");
+            assert_eq!(v.in_response_to.as_deref(), Some(e.f.request.id.as_str()));
+        }
+    }
+
+    #[test]
+    fn an_assertion_encrypted_for_another_key_is_refused() {
+        let e = setup(|_| {});
+        let other = SpKey::generate("other").unwrap().certificate_der().unwrap();
+        let assertion = e.f.idp.signed_assertion_xml(&e.f.response()).unwrap();
+        let xml = shell_with(&e.f, &encrypt(&assertion, &other, &GCM_OAEP));
+        assert_eq!(e.f.refusal(&xml), RefusalKind::Undecryptable);
+    }
+
+    #[test]
+    fn rsa_1_5_key_transport_is_refused_unless_configured() {
+        let how = Encryption {
+            key_transport: "http://www.w3.org/2001/04/xmlenc#rsa-1_5",
+            ..GCM_OAEP
+        };
+        let e = setup(|_| {});
+        assert_eq!(
+            e.f.refusal(&encrypted_response(&e, &how)),
+            RefusalKind::EncryptionAlgorithm
+        );
+        let allowed = setup(|o| o.allow_rsa1_5 = true);
+        assert!(allowed.f.check(&encrypted_response(&allowed, &how)).is_ok());
+    }
+
+    #[test]
+    fn a_content_algorithm_outside_the_list_is_refused() {
+        let e = setup(|_| {});
+        let how = Encryption {
+            content: "http://www.w3.org/2001/04/xmlenc#tripledes-cbc",
+            ..GCM_OAEP
+        };
+        assert_eq!(
+            e.f.refusal(&encrypted_response(&e, &how)),
+            RefusalKind::EncryptionAlgorithm
+        );
+    }
+
+    #[test]
+    fn an_unsigned_assertion_is_refused_after_decryption_even_in_a_signed_response() {
+        let e = setup(|_| {});
+        let response = e.f.response();
+        let assertion = response.assertion.clone().unwrap().to_string().unwrap();
+        let encrypted = encrypt(&assertion, &e.cert, &GCM_OAEP);
+        assert_eq!(
+            e.f.refusal(&shell_with(&e.f, &encrypted)),
+            RefusalKind::Unsigned
+        );
+        // The IdP signs the response around the encrypted assertion: still refused, because
+        // what is accepted is the decrypted assertion, and that is unsigned.
+        let mut signed_outer = response.clone();
+        signed_outer.assertion = None;
+        let unsigned_shell = signed_outer.to_string().unwrap();
+        let close = unsigned_shell.rfind("</").unwrap();
+        let with_encrypted = format!(
+            "{}{encrypted}{}",
+            &unsigned_shell[..close],
+            &unsigned_shell[close..]
+        );
+        assert!(with_encrypted.contains("Signature"), "a signature template");
+        let signed = crate::dev_idp::sign_xml_for_tests(&e.f.idp, &with_encrypted);
+        assert_eq!(e.f.refusal(&signed), RefusalKind::Unsigned);
+    }
+
+    #[test]
+    fn an_assertion_signed_by_another_idp_is_refused_after_decryption() {
+        let e = setup(|_| {});
+        let other = DevIdp::generate(BASE).unwrap();
+        let assertion = other.signed_assertion_xml(&e.f.response()).unwrap();
+        let xml = shell_with(&e.f, &encrypt(&assertion, &e.cert, &GCM_OAEP));
+        assert_eq!(e.f.refusal(&xml), RefusalKind::BadSignature);
+    }
+
+    #[test]
+    fn a_tampered_ciphertext_is_refused() {
+        let e = setup(|_| {});
+        let xml = encrypted_response(&e, &GCM_OAEP);
+        // Flip one base64 character of the content's CipherValue (the last one in the text).
+        let at = xml.rfind("</xenc:CipherValue>").unwrap() - 10;
+        let mut bytes = xml.into_bytes();
+        bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+        let xml = String::from_utf8(bytes).unwrap();
+        assert_eq!(e.f.refusal(&xml), RefusalKind::Undecryptable);
+    }
+
+    #[test]
+    fn a_plaintext_that_is_not_one_assertion_is_refused() {
+        let e = setup(|_| {});
+        let assertion = e.f.idp.signed_assertion_xml(&e.f.response()).unwrap();
+        let body = assertion
+            .trim_start_matches(|c| c != '>')
+            .trim_start_matches('>');
+        for plaintext in [
+            format!("{body}{body}"),
+            format!("</saml2:EncryptedAssertion>{body}"),
+            "<saml2:Assertion xmlns:saml2=\"urn:oasis:names:tc:SAML:2.0:assertion\"><x>"
+                .to_string(),
+        ] {
+            let xml = shell_with(&e.f, &encrypt(&plaintext, &e.cert, &GCM_OAEP));
+            let kind = e.f.refusal(&xml);
+            assert!(
+                matches!(
+                    kind,
+                    RefusalKind::Undecryptable | RefusalKind::AssertionCount
+                ),
+                "{kind:?} for {plaintext:.60}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cipher_reference_is_refused_before_anything_is_fetched() {
+        let e = setup(|_| {});
+        let xml = encrypted_response(&e, &GCM_OAEP).replacen(
+            "<xenc:CipherData><xenc:CipherValue>",
+            "<xenc:CipherData><xenc:CipherReference URI=\"http://127.0.0.1:9/x\"/><xenc:CipherValue>",
+            1,
+        );
+        assert_eq!(e.f.refusal(&xml), RefusalKind::ForbiddenSignature);
+    }
+
+    #[test]
+    fn a_plain_assertion_is_refused_when_encryption_is_required() {
+        let e = setup(|o| o.require_encryption = true);
+        let plain = e.f.signed(&e.f.response());
+        assert_eq!(e.f.refusal(&plain), RefusalKind::NotEncrypted);
+        assert!(e.f.check(&encrypted_response(&e, &GCM_OAEP)).is_ok());
+    }
+
+    #[test]
+    fn without_an_sp_key_an_encrypted_assertion_is_unsupported() {
+        let e = setup(|o| o.key = None);
+        assert_eq!(
+            e.f.refusal(&encrypted_response(&e, &GCM_OAEP)),
+            RefusalKind::Unsupported
+        );
+    }
 }
