@@ -7,9 +7,11 @@ pub const IAM: &str = "/iam";
 pub const SAML_LOGIN: &str = "/saml/login";
 pub const SAML_ACS: &str = "/saml/acs";
 pub const SAML_METADATA: &str = "/saml/metadata";
+pub const SAML_SLO: &str = "/saml/slo";
 pub const LOGOUT: &str = "/logout";
 pub const DEV_IDP_SSO: &str = "/dev-idp/sso";
 pub const DEV_IDP_METADATA: &str = "/dev-idp/metadata";
+pub const DEV_IDP_SLO: &str = "/dev-idp/slo";
 pub const HEALTH: &str = "/healthz";
 /// Prefix of the Leptos server-function endpoints (`/fn/<endpoint>`).
 pub const SERVER_FN_PREFIX: &str = "/fn";

@@ -2,6 +2,7 @@
 //! Response (RSA-SHA256, key generated at start-up) and POSTs it to the same ACS as any other
 //! IdP. There is no shortcut around validation. Enabled only by `GATEHOUSE_DEV_IDP`, and
 //! refused by configuration on a non-loopback public URL unless forced.
+use crate::saml::logout;
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use samael::attribute::{Attribute, AttributeValue};
@@ -17,6 +18,8 @@ use samael::schema::{AttributeStatement, Response, SubjectConfirmationData, Subj
 use samael::signature::DigestAlgorithm;
 use samael::traits::ToXml;
 use std::io::Read;
+
+const EMAIL_FORMAT: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
 
 pub struct DemoUser {
     pub email: &'static str,
@@ -64,6 +67,7 @@ pub struct DevIdp {
     cert: CertificateDer,
     entity_id: String,
     sso_url: String,
+    slo_url: String,
 }
 
 impl DevIdp {
@@ -83,6 +87,7 @@ impl DevIdp {
             cert,
             entity_id: format!("{base}{}", app::urls::DEV_IDP_METADATA),
             sso_url: format!("{base}{}", app::urls::DEV_IDP_SSO),
+            slo_url: format!("{base}{}", app::urls::DEV_IDP_SLO),
         })
     }
 
@@ -103,11 +108,13 @@ impl DevIdp {
                 organization: None,
                 contact_people: Vec::new(),
                 artifact_resolution_service: Vec::new(),
-                single_logout_services: Vec::new(),
+                single_logout_services: vec![Endpoint {
+                    binding: HTTP_REDIRECT_BINDING.into(),
+                    location: self.slo_url.clone(),
+                    response_location: None,
+                }],
                 manage_name_id_services: Vec::new(),
-                name_id_formats: vec![
-                    "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress".into()
-                ],
+                name_id_formats: vec![EMAIL_FORMAT.into()],
                 want_authn_requests_signed: Some(false),
                 name_id_mapping_services: Vec::new(),
                 assertion_id_request_services: Vec::new(),
@@ -164,13 +171,18 @@ impl DevIdp {
         }
         if let Some(assertion) = response.assertion.as_mut() {
             assertion.issue_instant = now;
+            // Each sign-in is its own IdP session: Single Logout can name it.
+            for statement in assertion.authn_statements.iter_mut().flatten() {
+                statement.session_index =
+                    Some(format!("_dev-session-{}", uuid::Uuid::new_v4().simple()));
+            }
             if let Some(conditions) = assertion.conditions.as_mut() {
                 conditions.not_before = Some(now - Duration::minutes(1));
                 conditions.not_on_or_after = Some(now + Duration::minutes(5));
             }
             if let Some(subject) = assertion.subject.as_mut() {
                 subject.name_id = Some(SubjectNameID {
-                    format: Some("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress".into()),
+                    format: Some(EMAIL_FORMAT.into()),
                     value: user.email.to_string(),
                 });
                 for confirmation in subject.subject_confirmations.iter_mut().flatten() {
@@ -204,6 +216,49 @@ impl DevIdp {
     pub fn sign(&self, response: &Response) -> Result<String, String> {
         let unsigned = response.to_string().map_err(|e| format!("{e:?}"))?;
         self.sign_xml(&unsigned)
+    }
+
+    /// The IdP's signing key, for the HTTP-Redirect binding's query signatures.
+    fn private_key(&self) -> Result<openssl::pkey::PKey<openssl::pkey::Private>, String> {
+        let der = self
+            .idp
+            .export_private_key_der()
+            .map_err(|e| e.to_string())?;
+        openssl::pkey::PKey::private_key_from_der(&der).map_err(|e| e.to_string())
+    }
+
+    /// The query string of a signed LogoutRequest (HTTP-Redirect) ending `name_id`'s sessions
+    /// at the SP whose SLO URL is `sp_slo_url`: what an IdP sends when someone signs out there.
+    pub fn logout_request_query(
+        &self,
+        sp_slo_url: &str,
+        name_id: &str,
+        session_index: Option<&str>,
+        now: time::OffsetDateTime,
+    ) -> Result<String, String> {
+        let id = format!("_dev-{}", uuid::Uuid::new_v4().simple());
+        let subject = logout::Subject {
+            name_id,
+            name_id_format: Some(EMAIL_FORMAT),
+            session_index,
+        };
+        let xml = logout::logout_request_xml(&id, &self.entity_id, sp_slo_url, &subject, now);
+        logout::redirect_query("SAMLRequest", &xml, None, &self.private_key()?)
+    }
+
+    /// The query string of a signed, successful LogoutResponse (HTTP-Redirect) to the SP's
+    /// LogoutRequest `in_response_to`.
+    pub fn logout_response_query(
+        &self,
+        sp_slo_url: &str,
+        in_response_to: &str,
+        relay_state: Option<&str>,
+        now: time::OffsetDateTime,
+    ) -> Result<String, String> {
+        let id = format!("_dev-{}", uuid::Uuid::new_v4().simple());
+        let xml =
+            logout::logout_response_xml(&id, &self.entity_id, sp_slo_url, in_response_to, now);
+        logout::redirect_query("SAMLResponse", &xml, relay_state, &self.private_key()?)
     }
 
     /// The response's assertion alone, signed by this IdP (an enveloped signature on the

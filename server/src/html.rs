@@ -34,7 +34,7 @@ pub const AUTO_POST_SCRIPT: &str = "document.getElementById('saml-post').submit(
 
 /// A page that POSTs `fields` to `action` at once (the SAML HTTP-POST binding), with a button
 /// for browsers without JavaScript.
-pub fn auto_post(action: &str, fields: &[(&str, &str)]) -> String {
+pub fn auto_post(heading: &str, action: &str, fields: &[(&str, &str)]) -> String {
     let inputs: String = fields
         .iter()
         .map(|(name, value)| {
@@ -46,11 +46,12 @@ pub fn auto_post(action: &str, fields: &[(&str, &str)]) -> String {
         })
         .collect();
     page(
-        "Signing in",
+        heading,
         &format!(
-            "<h1>Signing you in…</h1><form id=\"saml-post\" method=\"post\" action=\"{}\">{inputs}\
+            "<h1>{}…</h1><form id=\"saml-post\" method=\"post\" action=\"{}\">{inputs}\
              <noscript><button class=\"btn btn-primary\" type=\"submit\">Continue</button></noscript></form>\
              <script>{AUTO_POST_SCRIPT}</script>",
+            escape(heading),
             escape(action)
         ),
     )

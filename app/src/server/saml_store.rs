@@ -6,11 +6,28 @@ use sqlx::{Any, AnyPool, Row};
 /// cookie of the browser that started it.
 pub struct IssuedRequest<'a> {
     pub id: &'a str,
+    pub kind: RequestKind,
     pub next_path: &'a str,
     pub browser_binding: &'a str,
 }
 
-/// Records an issued AuthnRequest.
+/// What an issued request was; a response is matched only against its own kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestKind {
+    Authn,
+    Logout,
+}
+
+impl RequestKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::Authn => "authn",
+            RequestKind::Logout => "logout",
+        }
+    }
+}
+
+/// Records an issued AuthnRequest or LogoutRequest.
 pub async fn insert_request(
     pool: &AnyPool,
     request: &IssuedRequest<'_>,
@@ -18,14 +35,15 @@ pub async fn insert_request(
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO saml_requests (id, next_path, created_at, expires_at, browser_binding) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO saml_requests (id, next_path, created_at, expires_at, browser_binding, kind) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(request.id)
     .bind(request.next_path)
     .bind(now)
     .bind(expires_at)
     .bind(request.browser_binding)
+    .bind(request.kind.as_str())
     .execute(pool)
     .await?;
     Ok(())
@@ -46,6 +64,7 @@ pub enum Consumed {
 /// `browser_binding`. A second call with the same id finds it `Unknown`.
 pub async fn consume_request(
     tx: &mut sqlx::Transaction<'_, Any>,
+    kind: RequestKind,
     request_id: &str,
     browser_binding: Option<&str>,
     now: i64,
@@ -53,22 +72,26 @@ pub async fn consume_request(
     if let Some(binding) = browser_binding.filter(|b| !b.is_empty()) {
         let row = sqlx::query(
             "DELETE FROM saml_requests WHERE id = $1 AND expires_at > $2 AND browser_binding = $3 \
-             RETURNING next_path",
+             AND kind = $4 RETURNING next_path",
         )
         .bind(request_id)
         .bind(now)
         .bind(binding)
+        .bind(kind.as_str())
         .fetch_optional(&mut **tx)
         .await?;
         if let Some(row) = row {
             return Ok(Consumed::Next(row.try_get("next_path")?));
         }
     }
-    let live = sqlx::query("SELECT 1 AS one FROM saml_requests WHERE id = $1 AND expires_at > $2")
-        .bind(request_id)
-        .bind(now)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let live = sqlx::query(
+        "SELECT 1 AS one FROM saml_requests WHERE id = $1 AND expires_at > $2 AND kind = $3",
+    )
+    .bind(request_id)
+    .bind(now)
+    .bind(kind.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
     Ok(if live.is_some() {
         Consumed::OtherBrowser
     } else {

@@ -13,6 +13,16 @@ use tower_sessions::SessionStore;
 
 /// The session key under which the signed-in user's id is kept.
 pub const USER_ID_KEY: &str = "user_id";
+/// The session key of the SAML sign-in it came from (a [`SamlLogin`]), for Single Logout.
+pub const SAML_LOGIN_KEY: &str = "saml_login";
+
+/// Who the IdP said signed in, and in which of its sessions: what a LogoutRequest names.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SamlLogin {
+    pub name_id: String,
+    pub name_id_format: Option<String>,
+    pub session_index: Option<String>,
+}
 
 /// How long a session lives: `idle_seconds` after its last request (sliding), and never more
 /// than `absolute_seconds` after sign-in, whatever the activity.
@@ -54,6 +64,17 @@ pub fn stored_id(id: &Id) -> String {
     hash_token(&id.to_string())
 }
 
+fn saml_login_of(record: &Record) -> (Option<String>, Option<String>) {
+    match record
+        .data
+        .get(SAML_LOGIN_KEY)
+        .and_then(|v| serde_json::from_value::<SamlLogin>(v.clone()).ok())
+    {
+        Some(login) => (Some(login.name_id), login.session_index),
+        None => (None, None),
+    }
+}
+
 fn user_id_of(record: &Record) -> Option<String> {
     record
         .data
@@ -69,14 +90,16 @@ impl SessionStore for DbSessionStore {
         let now = self.clock.unix();
         loop {
             let inserted = sqlx::query(
-                "INSERT INTO sessions (id, user_id, data, expires_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                "INSERT INTO sessions (id, user_id, data, expires_at, created_at, saml_name_id, \
+                 saml_session_index) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
             )
             .bind(stored_id(&record.id))
             .bind(user_id_of(record))
             .bind(&data)
             .bind(now + self.limits.idle_seconds)
             .bind(now)
+            .bind(saml_login_of(record).0)
+            .bind(saml_login_of(record).1)
             .execute(self.db.pool())
             .await
             .map_err(backend)?;
@@ -92,14 +115,16 @@ impl SessionStore for DbSessionStore {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
         let expires_at = self.clock.unix() + self.limits.idle_seconds;
         sqlx::query(
-            "UPDATE sessions SET user_id = $2, data = $3, expires_at = $4 \
-             WHERE id = $1 AND (data <> $3 OR expires_at < $5)",
+            "UPDATE sessions SET user_id = $2, data = $3, expires_at = $4, saml_name_id = $6, \
+             saml_session_index = $7 WHERE id = $1 AND (data <> $3 OR expires_at < $5)",
         )
         .bind(stored_id(&record.id))
         .bind(user_id_of(record))
         .bind(&data)
         .bind(expires_at)
         .bind(expires_at - EXPIRY_WRITE_GRANULARITY_SECONDS)
+        .bind(saml_login_of(record).0)
+        .bind(saml_login_of(record).1)
         .execute(self.db.pool())
         .await
         .map_err(backend)?;
@@ -149,4 +174,39 @@ pub async fn delete_sessions_of_user(
         .execute(db.pool())
         .await?
         .rows_affected())
+}
+
+/// Ends the sessions an IdP's LogoutRequest names: every session signed in as `name_id`, or
+/// only those of the given IdP session indexes when it lists any. Returns the users whose
+/// sessions ended (one entry per session).
+pub async fn delete_sessions_of_saml_subject(
+    db: &Db,
+    name_id: &str,
+    session_indexes: &[String],
+) -> std::result::Result<Vec<String>, sqlx::Error> {
+    let rows = if session_indexes.is_empty() {
+        sqlx::query("DELETE FROM sessions WHERE saml_name_id = $1 RETURNING user_id")
+            .bind(name_id)
+            .fetch_all(db.pool())
+            .await?
+    } else {
+        let mut rows = Vec::new();
+        for index in session_indexes {
+            rows.extend(
+                sqlx::query(
+                    "DELETE FROM sessions WHERE saml_name_id = $1 AND saml_session_index = $2 \
+                     RETURNING user_id",
+                )
+                .bind(name_id)
+                .bind(index)
+                .fetch_all(db.pool())
+                .await?,
+            );
+        }
+        rows
+    };
+    Ok(rows
+        .iter()
+        .filter_map(|r| r.try_get::<Option<String>, _>("user_id").ok().flatten())
+        .collect())
 }

@@ -133,6 +133,7 @@ pub async fn sso_submit(
         Ok(response) => {
             let relay = params.relay_state.unwrap_or_default();
             Html(html::auto_post(
+                "Signing you in",
                 &request.acs_url,
                 &[("SAMLResponse", &response), ("RelayState", &relay)],
             ))
@@ -141,6 +142,53 @@ pub async fn sso_submit(
         Err(e) => {
             tracing::error!("dev IdP could not sign a response: {e}");
             bad_request("the development IdP could not sign a response")
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SloParams {
+    #[serde(rename = "SAMLRequest")]
+    saml_request: Option<String>,
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
+}
+
+/// The development IdP's Single Logout: it keeps no sessions of its own, so it answers this
+/// console's LogoutRequest at once with a signed, successful LogoutResponse.
+pub async fn slo(
+    State(state): State<ServerState>,
+    extensions: Extensions,
+    Query(params): Query<SloParams>,
+) -> Response {
+    if let Some(refused) = refuse_remote(&extensions) {
+        return refused;
+    }
+    let Some(idp) = state.dev_idp.as_ref() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let request = params
+        .saml_request
+        .as_deref()
+        .ok_or_else(|| "no SAMLRequest parameter".to_string())
+        .and_then(|raw| crate::saml::logout::inflate(raw).map_err(|r| r.detail))
+        .and_then(|xml| crate::saml::logout::unverified_root_and_id(&xml).map_err(|r| r.detail));
+    let id = match request {
+        Ok((root, id)) if root == "LogoutRequest" => id,
+        Ok(_) => return bad_request("not a LogoutRequest"),
+        Err(e) => return bad_request(&e),
+    };
+    let slo_url = state.saml.slo_url().to_string();
+    match idp.logout_response_query(
+        &slo_url,
+        &id,
+        params.relay_state.as_deref(),
+        state.app.clock.now(),
+    ) {
+        Ok(query) => axum::response::Redirect::to(&format!("{slo_url}?{query}")).into_response(),
+        Err(e) => {
+            tracing::error!("dev IdP could not sign a LogoutResponse: {e}");
+            bad_request("the development IdP could not sign a LogoutResponse")
         }
     }
 }

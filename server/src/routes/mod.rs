@@ -2,6 +2,7 @@
 //! and the layers around them (request id, tracing, sessions, the page guard).
 pub mod dev_idp;
 pub mod saml;
+pub mod slo;
 
 use crate::front_door::{self, client_ip, headers};
 use app::server::auth;
@@ -64,6 +65,7 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
         .route(urls::SAML_METADATA, get(saml::metadata))
         .route(urls::SAML_LOGIN, get(saml::login))
         .route(urls::SAML_ACS, post(saml::acs))
+        .route(urls::SAML_SLO, get(slo::slo_redirect).post(slo::slo_post))
         .route(urls::LOGOUT, post(saml::logout));
     if state.dev_idp.is_some() {
         router = router
@@ -71,7 +73,8 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
                 urls::DEV_IDP_SSO,
                 get(dev_idp::sso_page).post(dev_idp::sso_submit),
             )
-            .route(urls::DEV_IDP_METADATA, get(dev_idp::metadata));
+            .route(urls::DEV_IDP_METADATA, get(dev_idp::metadata))
+            .route(urls::DEV_IDP_SLO, get(dev_idp::slo));
     }
     let shell = {
         let leptos = state.leptos.clone();

@@ -4,10 +4,12 @@ use super::{client_ip, request_id, ServerState};
 use crate::blocking::Bounded;
 use crate::front_door::rate_limit::RetryAfter;
 use crate::html;
+use crate::saml::logout::{Outbound, Subject};
 use crate::saml::{Refusal, RefusalKind, REQUEST_TTL_SECONDS};
 use app::server::actor::{Actor, RequestMeta};
 use app::server::audit::{self, Target};
-use app::server::{ids, saml_store, session_store::USER_ID_KEY, users};
+use app::server::session_store::{SamlLogin, SAML_LOGIN_KEY, USER_ID_KEY};
+use app::server::{ids, saml_store, users};
 use app::urls;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
@@ -26,7 +28,7 @@ use tower_sessions::Session;
 /// SAML endpoints; it lives as long as an AuthnRequest may be answered.
 const BINDING_COOKIE: &str = "gatehouse_signin";
 
-fn binding_nonce(headers: &HeaderMap) -> Option<String> {
+pub(super) fn binding_nonce(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -49,7 +51,7 @@ fn binding_nonce(headers: &HeaderMap) -> Option<String> {
 /// it has no SameSite attribute: same-site IdPs (any port on the same host) always get it
 /// back, and Chromium also sends such a cookie on a cross-site top-level POST within two
 /// minutes of setting it.
-fn binding_cookie(value: &str, https: bool) -> String {
+pub(super) fn binding_cookie(value: &str, https: bool) -> String {
     let mut cookie =
         format!("{BINDING_COOKIE}={value}; Path=/saml; HttpOnly; Max-Age={REQUEST_TTL_SECONDS}");
     if https {
@@ -58,14 +60,14 @@ fn binding_cookie(value: &str, https: bool) -> String {
     cookie
 }
 
-fn new_binding_nonce() -> String {
+pub(super) fn new_binding_nonce() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// 429 with `Retry-After`, for a client over the sign-in rate limit.
-fn too_many(headers: &HeaderMap, RetryAfter(seconds): RetryAfter) -> Response {
+pub(super) fn too_many(headers: &HeaderMap, RetryAfter(seconds): RetryAfter) -> Response {
     tracing::warn!(request_id = %request_id(headers), "sign-in rate limit reached");
     let body = format!(
         "<h1>Too many sign-in attempts</h1><p class=\"error-text\">Too many sign-in attempts \
@@ -83,7 +85,10 @@ fn too_many(headers: &HeaderMap, RetryAfter(seconds): RetryAfter) -> Response {
     response
 }
 
-fn over_signin_limit(state: &ServerState, extensions: &Extensions) -> Option<RetryAfter> {
+pub(super) fn over_signin_limit(
+    state: &ServerState,
+    extensions: &Extensions,
+) -> Option<RetryAfter> {
     let ip = client_ip(extensions)?.ip;
     state.limits.signin.hit(ip).err()
 }
@@ -124,6 +129,7 @@ pub async fn login(
         state.app.db.pool(),
         &saml_store::IssuedRequest {
             id: &request_id,
+            kind: saml_store::RequestKind::Authn,
             next_path: &next,
             browser_binding: &app::server::tokens::hash_token(&nonce),
         },
@@ -252,7 +258,15 @@ async fn acs_inner(
         let mut tx = state.app.db.begin_write().await?;
         let next = match &validated.in_response_to {
             Some(id) => {
-                match saml_store::consume_request(&mut tx, id, binding.as_deref(), now).await? {
+                match saml_store::consume_request(
+                    &mut tx,
+                    saml_store::RequestKind::Authn,
+                    id,
+                    binding.as_deref(),
+                    now,
+                )
+                .await?
+                {
                     saml_store::Consumed::Next(next) => next,
                     saml_store::Consumed::OtherBrowser => {
                         return Ok(Err(Refusal::new(
@@ -318,7 +332,16 @@ async fn acs_inner(
             &format!("cycling the session id: {e}"),
         )));
     }
-    if let Err(e) = session.insert(USER_ID_KEY, &user.id).await {
+    let login = SamlLogin {
+        name_id: validated.name_id.clone(),
+        name_id_format: validated.name_id_format.clone(),
+        session_index: validated.session_index.clone(),
+    };
+    let stored = match session.insert(USER_ID_KEY, &user.id).await {
+        Ok(()) => session.insert(SAML_LOGIN_KEY, &login).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = stored {
         return Err(AcsFailure::Internal(internal(
             headers,
             &format!("storing the session: {e}"),
@@ -328,25 +351,89 @@ async fn acs_inner(
     Ok((user, next))
 }
 
-/// Ends the session on the server (the row is deleted), then shows the sign-in page.
-pub async fn logout(session: Session, headers: HeaderMap) -> Response {
+/// Ends the session on the server (the row is deleted). Then, when the session came from a
+/// SAML sign-in and the IdP offers Single Logout, sends the browser to the IdP with a signed
+/// LogoutRequest (the IdP's answer comes back to `/saml/slo`); otherwise shows the sign-in page.
+/// The session is gone before the IdP is asked: sign-out never depends on the IdP answering.
+pub async fn logout(
+    State(state): State<ServerState>,
+    session: Session,
+    headers: HeaderMap,
+) -> Response {
+    let login: Option<SamlLogin> = session.get(SAML_LOGIN_KEY).await.ok().flatten();
     if let Err(e) = session.flush().await {
         return internal(&headers, &format!("ending the session: {e}"));
     }
-    Redirect::to(urls::SIGN_IN).into_response()
+    let sp = Arc::clone(&state.saml);
+    let (Some(login), Some(_)) = (login, sp.idp_slo()) else {
+        return Redirect::to(urls::SIGN_IN).into_response();
+    };
+    let request_id = ids::new_saml_request_id();
+    let nonce = binding_nonce(&headers).unwrap_or_else(new_binding_nonce);
+    let now = state.app.clock.unix();
+    if let Err(e) = saml_store::insert_request(
+        state.app.db.pool(),
+        &saml_store::IssuedRequest {
+            id: &request_id,
+            kind: saml_store::RequestKind::Logout,
+            next_path: urls::SIGN_IN,
+            browser_binding: &app::server::tokens::hash_token(&nonce),
+        },
+        now,
+        now + REQUEST_TTL_SECONDS,
+    )
+    .await
+    {
+        tracing::warn!(request_id = %super::request_id(&headers), "storing the LogoutRequest id: {e}");
+        return Redirect::to(urls::SIGN_IN).into_response();
+    }
+    let subject = Subject {
+        name_id: &login.name_id,
+        name_id_format: login.name_id_format.as_deref(),
+        session_index: login.session_index.as_deref(),
+    };
+    match sp.logout_request(&request_id, &subject, state.app.clock.now()) {
+        Ok(outbound) => {
+            let mut response = send(outbound, "Signing out");
+            if let Ok(cookie) = HeaderValue::from_str(&binding_cookie(&nonce, state.https)) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(e) => {
+            tracing::warn!(request_id = %super::request_id(&headers), "building the LogoutRequest: {e}");
+            Redirect::to(urls::SIGN_IN).into_response()
+        }
+    }
+}
+
+/// Carries a SAML message to the IdP: a redirect, or an auto-posting form.
+pub(super) fn send(outbound: Outbound, heading: &str) -> Response {
+    match outbound {
+        Outbound::Redirect(url) => Redirect::to(url.as_str()).into_response(),
+        Outbound::Post { action, fields } => {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            Html(html::auto_post(heading, &action, &fields)).into_response()
+        }
+    }
 }
 
 /// The sign-in error page: the reason in plain words and a request id; details go to the log.
 pub fn refused(headers: &HeaderMap, refusal: Refusal) -> Response {
+    refused_page(headers, refusal, "Sign-in failed")
+}
+
+/// An error page for a refused SAML message, under `heading`.
+pub(super) fn refused_page(headers: &HeaderMap, refusal: Refusal, heading: &str) -> Response {
     let request_id = request_id(headers);
-    tracing::warn!(%request_id, kind = ?refusal.kind, detail = %refusal.detail, "SAML sign-in refused");
+    tracing::warn!(%request_id, kind = ?refusal.kind, detail = %refusal.detail, "{heading}: SAML message refused");
     let status = match refusal.kind {
         RefusalKind::Malformed | RefusalKind::TooLarge => StatusCode::BAD_REQUEST,
         RefusalKind::Busy => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::FORBIDDEN,
     };
     let body = format!(
-        "<h1>Sign-in failed</h1><p class=\"error-text\" data-testid=\"signin-error\">Sign-in failed: {}.</p>\
+        "<h1>{heading}</h1><p class=\"error-text\" data-testid=\"signin-error\">{heading}: {}.</p>\
          <p class=\"hint\">If this keeps happening, give your administrator this request id: \
          <code data-testid=\"request-id\">{}</code></p>\
          <a class=\"btn btn-primary\" href=\"{}\">Try again</a>",
@@ -354,7 +441,7 @@ pub fn refused(headers: &HeaderMap, refusal: Refusal) -> Response {
         html::escape(&request_id),
         urls::SIGN_IN
     );
-    let mut response = (status, Html(html::page("Sign-in failed", &body))).into_response();
+    let mut response = (status, Html(html::page(heading, &body))).into_response();
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response
             .headers_mut()

@@ -8,6 +8,7 @@
 //! SHA-1 unless allowed; and checks validity windows against the injectable clock. Request-id
 //! consumption and the replay cache need the database and live in the ACS handler.
 pub mod decrypt;
+pub mod logout;
 pub mod prescan;
 pub mod sp_key;
 pub mod xmlsec_io;
@@ -17,7 +18,7 @@ use base64::Engine as _;
 use samael::crypto::AllowedSignatureAlgorithm;
 use samael::key_info::{KeyInfo, X509Data};
 use samael::metadata::{
-    EncryptionMethod, EntityDescriptor, IndexedEndpoint, KeyDescriptor, SpSsoDescriptor,
+    EncryptionMethod, Endpoint, EntityDescriptor, IndexedEndpoint, KeyDescriptor, SpSsoDescriptor,
     HTTP_POST_BINDING, HTTP_REDIRECT_BINDING,
 };
 use samael::schema::Assertion;
@@ -33,7 +34,7 @@ pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 pub const REQUEST_TTL_SECONDS: i64 = 10 * 60;
 const EMAIL_NAME_ID_FORMAT: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
 /// Allowed clock difference with the IdP.
-const CLOCK_SKEW_SECONDS: i64 = 180;
+pub const CLOCK_SKEW_SECONDS: i64 = 180;
 /// How long an accepted assertion id is remembered when it states no expiry of its own.
 const DEFAULT_REPLAY_WINDOW_SECONDS: i64 = 60 * 60;
 
@@ -41,7 +42,11 @@ pub struct SamlSp {
     sp: ServiceProvider,
     entity_id: String,
     acs_url: String,
+    slo_url: String,
     idp_sso_url: String,
+    idp_entity_id: String,
+    /// The IdP's SingleLogoutService, if its metadata lists one.
+    idp_slo: Option<logout::IdpSlo>,
     allow_sha1: bool,
     allow_idp_initiated: bool,
     attributes: AttributeNames,
@@ -96,6 +101,11 @@ pub struct ValidatedResponse {
     pub email: String,
     pub display_name: String,
     pub groups: Vec<String>,
+    /// The subject's NameID (value and format) and the IdP's session index: what a
+    /// LogoutRequest names. Without a NameID, the email stands in.
+    pub name_id: String,
+    pub name_id_format: Option<String>,
+    pub session_index: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,9 +207,11 @@ impl SamlSp {
         let entity_id = format!("{base}{}", app::urls::SAML_METADATA);
         let acs_url = format!("{base}{}", app::urls::SAML_ACS);
         xmlsec_io::forbid_external_references();
-        if idp.entity_id.as_deref().unwrap_or_default().is_empty() {
+        let idp_entity_id = idp.entity_id.clone().unwrap_or_default();
+        if idp_entity_id.is_empty() {
             return Err(SamlSetupError::NoEntityId);
         }
+        let idp_slo = logout::idp_slo(&idp);
         let sp = ServiceProviderBuilder::default()
             .entity_id(entity_id.clone())
             .acs_url(acs_url.clone())
@@ -231,7 +243,10 @@ impl SamlSp {
             sp,
             entity_id,
             acs_url,
+            slo_url: format!("{base}{}", app::urls::SAML_SLO),
             idp_sso_url,
+            idp_entity_id,
+            idp_slo,
             allow_sha1: options.allow_sha1,
             allow_idp_initiated: options.allow_idp_initiated,
             attributes: options.attributes,
@@ -258,7 +273,7 @@ impl SamlSp {
 
     /// SP metadata XML for the IdP to import: one well-formed document (samael writes the XML
     /// declaration itself), the ACS on HTTP-POST, signed assertions wanted, the NameID format
-    /// we ask for. No SingleLogoutService (Gatehouse does not implement SAML SLO yet) and no
+    /// we ask for, Single Logout on both bindings. No
     /// `validUntil`: a copy uploaded once to an IdP must not go stale.
     pub fn metadata_xml(&self) -> Result<String, String> {
         let current = match &self.key {
@@ -308,6 +323,17 @@ impl SamlSp {
                 name_id_formats: Some(vec![EMAIL_NAME_ID_FORMAT.to_string()]),
                 authn_requests_signed: Some(signs_requests),
                 want_assertions_signed: Some(true),
+                // Single Logout needs our signature on every message: only with a key.
+                single_logout_services: self.key.as_ref().map(|_| {
+                    [HTTP_REDIRECT_BINDING, HTTP_POST_BINDING]
+                        .into_iter()
+                        .map(|binding| Endpoint {
+                            binding: binding.to_string(),
+                            location: self.slo_url.clone(),
+                            response_location: None,
+                        })
+                        .collect()
+                }),
                 assertion_consumer_services: vec![IndexedEndpoint {
                     binding: HTTP_POST_BINDING.to_string(),
                     location: self.acs_url.clone(),
@@ -533,11 +559,18 @@ impl SamlSp {
             .as_ref()
             .map(|n| n.value.trim().to_string())
             .filter(|v| !v.is_empty());
+        let name_id_format = subject.name_id.as_ref().and_then(|n| n.format.clone());
+        let session_index = assertion
+            .authn_statements
+            .iter()
+            .flatten()
+            .find_map(|s| s.session_index.clone())
+            .filter(|s| !s.is_empty() && s.len() <= 256);
         let email_attr = self
             .attribute(assertion, &self.attributes.email)
             .into_iter()
             .next();
-        let raw_email = email_attr.or(name_id).ok_or_else(|| {
+        let raw_email = email_attr.or_else(|| name_id.clone()).ok_or_else(|| {
             Refusal::new(RefusalKind::NoSubject, "no NameID and no email attribute")
         })?;
         let email = crate::config::normalize_email(&raw_email)
@@ -563,6 +596,9 @@ impl SamlSp {
         if assertion.id.trim().is_empty() {
             return Err(Refusal::new(RefusalKind::Malformed, "assertion without ID"));
         }
+        let name_id = name_id
+            .filter(|n| n.len() <= 256)
+            .unwrap_or_else(|| email.clone());
         Ok(ValidatedResponse {
             in_response_to,
             assertion_id: assertion.id.clone(),
@@ -570,6 +606,9 @@ impl SamlSp {
             email,
             display_name: display_name.trim().to_string(),
             groups,
+            name_id,
+            name_id_format,
+            session_index,
         })
     }
 

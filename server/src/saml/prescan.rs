@@ -177,7 +177,13 @@ fn check_inside_signature(
     Ok(())
 }
 
+/// The pre-scan of a SAML `Response`.
 pub fn prescan(xml: &str) -> Result<Prescan, (RefusalKind, String)> {
+    prescan_root(xml, &[b"Response"])
+}
+
+/// The pre-scan of a document whose root element is one of `roots` (by local name).
+pub fn prescan_root(xml: &str, roots: &[&[u8]]) -> Result<Prescan, (RefusalKind, String)> {
     let mut reader = Reader::from_str(xml);
     let mut out = Prescan::default();
     let mut stack: Vec<Open> = Vec::new();
@@ -203,7 +209,7 @@ pub fn prescan(xml: &str) -> Result<Prescan, (RefusalKind, String)> {
                         return Err((RefusalKind::Malformed, "more than one root element".into()));
                     }
                     seen_root = true;
-                    if name != b"Response" {
+                    if !roots.contains(&name) {
                         return Err((
                             RefusalKind::Malformed,
                             format!("root element is {:?}", String::from_utf8_lossy(name)),

@@ -458,7 +458,7 @@ fn sp_metadata_is_one_strictly_well_formed_document_valid_against_the_saml_schem
     let xml = f.sp.metadata_xml().unwrap();
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert_eq!(xml.matches("<?xml").count(), 1, "{xml}");
-    // No SLO until SAML SLO exists; no validUntil to go stale in an IdP's copy.
+    // No SLO without a key to sign its messages; no validUntil to go stale in an IdP's copy.
     assert!(!xml.contains("SingleLogoutService"), "{xml}");
     assert!(!xml.contains("validUntil"), "{xml}");
     let doc = strict_parse(&xml).expect("well-formed");
@@ -699,6 +699,11 @@ fn with_an_sp_key_authn_requests_are_signed_and_the_metadata_says_so() {
     let xml = sp.metadata_xml().unwrap();
     assert!(xml.contains("AuthnRequestsSigned=\"true\""), "{xml}");
     assert!(xml.contains("use=\"signing\""), "{xml}");
+    assert!(xml.contains("use=\"encryption\""), "{xml}");
+    assert!(
+        xml.contains("<md:SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"http://127.0.0.1:3999/saml/slo\""),
+        "{xml}"
+    );
     let doc = strict_parse(&xml).unwrap();
     let mut parser = libxml::schemas::SchemaParserContext::from_file(
         "/usr/share/simplesamlphp/schemas/saml-schema-metadata-2.0.xsd",
@@ -957,6 +962,200 @@ mod encrypted {
         assert_eq!(
             e.f.refusal(&encrypted_response(&e, &GCM_OAEP)),
             RefusalKind::Unsupported
+        );
+    }
+}
+
+mod single_logout {
+    //! Logout messages on the HTTP-POST binding, and the Redirect binding's algorithm check.
+    use super::*;
+    use crate::saml::logout::{self, Binding, Inbound, Outbound, Received, Subject};
+    use crate::saml::sp_key::SpKey;
+    use samael::metadata::{Endpoint, HTTP_POST_BINDING};
+
+    const IDP_SLO: &str = "http://127.0.0.1:3999/idp/slo";
+
+    /// An SP whose IdP offers SLO on HTTP-POST only; the IdP signs with `idp_key`.
+    fn post_only(idp_key: &SpKey) -> SamlSp {
+        let idp = DevIdp::generate(BASE).unwrap();
+        let mut metadata = idp.metadata();
+        let descriptor = &mut metadata.idp_sso_descriptors.as_mut().unwrap()[0];
+        descriptor.single_logout_services = vec![Endpoint {
+            binding: HTTP_POST_BINDING.into(),
+            location: IDP_SLO.into(),
+            response_location: None,
+        }];
+        descriptor.key_descriptors[0].key_info.x509_data = Some(samael::key_info::X509Data {
+            certificates: vec![base64::engine::general_purpose::STANDARD
+                .encode(idp_key.certificate_der().unwrap())],
+        });
+        SamlSp::new(
+            metadata,
+            SpOptions {
+                key: Some(SpKey::generate("sp").unwrap()),
+                ..options(false, false)
+            },
+        )
+        .unwrap()
+    }
+
+    fn post_fields(outbound: Outbound) -> (String, Vec<(&'static str, String)>) {
+        match outbound {
+            Outbound::Post { action, fields } => (action, fields),
+            Outbound::Redirect(url) => panic!("expected the POST binding, got {url}"),
+        }
+    }
+
+    #[test]
+    fn to_a_post_only_idp_the_logout_request_is_xml_signed_and_xmlsec1_verifies_it() {
+        let idp_key = SpKey::generate("idp").unwrap();
+        let sp = post_only(&idp_key);
+        assert_eq!(sp.idp_slo().unwrap().binding, Binding::Post);
+        let subject = Subject {
+            name_id: "grace@example.com",
+            name_id_format: None,
+            session_index: Some("_s1"),
+        };
+        let (action, fields) = post_fields(
+            sp.logout_request("_lr1", &subject, time::OffsetDateTime::now_utc())
+                .unwrap(),
+        );
+        assert_eq!(action, IDP_SLO);
+        let xml = String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(&fields[0].1)
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(
+            xml.contains("<samlp:SessionIndex>_s1</samlp:SessionIndex>"),
+            "{xml}"
+        );
+
+        // A second implementation: the xmlsec1 command, with our metadata's certificate.
+        let dir = std::env::temp_dir().join(format!("gh-slo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cert = dir.join("sp.pem");
+        let metadata = sp.metadata_xml().unwrap();
+        let start = metadata.find("X509Certificate>").unwrap() + "X509Certificate>".len();
+        let b64 = &metadata[start..start + metadata[start..].find('<').unwrap()];
+        std::fs::write(
+            &cert,
+            format!("-----BEGIN CERTIFICATE-----\n{b64}\n-----END CERTIFICATE-----\n"),
+        )
+        .unwrap();
+        let verify = |doc: &str| {
+            let file = dir.join("message.xml");
+            std::fs::write(&file, doc).unwrap();
+            std::process::Command::new("xmlsec1")
+                .args(["--verify", "--pubkey-cert-pem"])
+                .arg(&cert)
+                .args([
+                    "--id-attr:ID",
+                    "urn:oasis:names:tc:SAML:2.0:protocol:LogoutRequest",
+                ])
+                .arg(&file)
+                .output()
+                .expect("xmlsec1 (scripts/install-deps.sh installs it)")
+                .status
+                .success()
+        };
+        assert!(verify(&xml), "xmlsec1 verifies our signature");
+        assert!(
+            !verify(&xml.replace("grace@", "mallory@")),
+            "and refuses it tampered"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn idp_request(idp_key: &SpKey, sp: &SamlSp, id: &str) -> String {
+        let xml = logout::logout_request_xml(
+            id,
+            &format!("{BASE}{}", app::urls::DEV_IDP_METADATA),
+            sp.slo_url(),
+            &Subject {
+                name_id: "grace@example.com",
+                name_id_format: None,
+                session_index: None,
+            },
+            time::OffsetDateTime::now_utc(),
+        );
+        logout::sign_enveloped(
+            &xml,
+            id,
+            idp_key.private_key(),
+            &idp_key.certificate_der().unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn post(sp: &SamlSp, xml: &str) -> Result<Inbound, Refusal> {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(xml);
+        sp.verify_logout_message(
+            &Received::Post {
+                saml_request: Some(&encoded),
+                saml_response: None,
+                relay_state: Some("back"),
+            },
+            time::OffsetDateTime::now_utc(),
+        )
+    }
+
+    #[test]
+    fn a_posted_logout_request_is_accepted_only_with_the_idps_signature_on_its_root() {
+        let idp_key = SpKey::generate("idp").unwrap();
+        let sp = post_only(&idp_key);
+        let signed = idp_request(&idp_key, &sp, "_in1");
+        match post(&sp, &signed).unwrap() {
+            Inbound::Request {
+                name_id,
+                relay_state,
+                ..
+            } => {
+                assert_eq!(name_id, "grace@example.com");
+                assert_eq!(relay_state.as_deref(), Some("back"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let tampered = signed.replace("grace@", "ada@");
+        assert_eq!(
+            post(&sp, &tampered).unwrap_err().kind,
+            RefusalKind::BadSignature
+        );
+        let forger = SpKey::generate("forger").unwrap();
+        let forged = idp_request(&forger, &sp, "_in2");
+        assert_eq!(
+            post(&sp, &forged).unwrap_err().kind,
+            RefusalKind::BadSignature
+        );
+        let start = signed.find("<ds:Signature").unwrap();
+        let end = signed.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+        let unsigned = format!("{}{}", &signed[..start], &signed[end..]);
+        assert_eq!(
+            post(&sp, &unsigned).unwrap_err().kind,
+            RefusalKind::Unsigned
+        );
+        let doctype = format!("<!DOCTYPE x [<!ENTITY e \"e\">]>{signed}");
+        assert_eq!(post(&sp, &doctype).unwrap_err().kind, RefusalKind::Doctype);
+    }
+
+    #[test]
+    fn a_redirect_message_signed_with_rsa_sha1_is_refused_unless_sha1_is_allowed() {
+        let f = fixture();
+        let query = "SAMLRequest=AA&SigAlg=http%3A%2F%2Fwww.w3.org%2F2000%2F09%2Fxmldsig%23rsa-sha1&Signature=AA";
+        let refusal =
+            f.sp.verify_logout_message(&Received::Redirect(query), time::OffsetDateTime::now_utc())
+                .unwrap_err();
+        assert_eq!(refusal.kind, RefusalKind::WeakAlgorithm);
+        let lenient = fixture_with(true, false);
+        let refusal = lenient
+            .sp
+            .verify_logout_message(&Received::Redirect(query), time::OffsetDateTime::now_utc())
+            .unwrap_err();
+        assert_eq!(
+            refusal.kind,
+            RefusalKind::BadSignature,
+            "checked, not refused by name"
         );
     }
 }

@@ -418,4 +418,15 @@ impl TestApp {
             .try_get("n")
             .expect("n")
     }
+
+    pub async fn count_where(&self, table: &str, condition: &str) -> i64 {
+        sqlx::query(&format!(
+            "SELECT COUNT(*) AS n FROM {table} WHERE {condition}"
+        ))
+        .fetch_one(self.state.app.db.pool())
+        .await
+        .expect("count")
+        .try_get("n")
+        .expect("n")
+    }
 }

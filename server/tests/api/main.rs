@@ -10,4 +10,5 @@ mod openapi;
 mod service_accounts;
 mod sessions;
 mod sign_in;
+mod single_logout;
 mod time;
