@@ -2,7 +2,8 @@
 use crate::components::layout::ConsoleLayout;
 use crate::pages::{
     api_keys::ApiKeysPage, audit::AuditPage, credentials::CredentialsPage, home::HomePage,
-    iam::IamPage, not_found::NotFound, service_accounts::ServiceAccountsPage, sign_in::SignInPage,
+    iam::IamPage, identity_provider::IdentityProviderPage, not_found::NotFound,
+    service_accounts::ServiceAccountsPage, sign_in::SignInPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -50,6 +51,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("iam/service-accounts") view=ServiceAccountsPage />
                     <Route path=path!("iam/api-keys") view=ApiKeysPage />
                     <Route path=path!("iam/audit") view=AuditPage />
+                    <Route path=path!("iam/identity-provider") view=IdentityProviderPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -58,6 +58,46 @@ pub struct Identity {
     pub organization_name: String,
 }
 
+/// The identity provider the console trusts, and the SP metadata to hand it
+/// (`GET /api/v1/identity_provider`, owners).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityProvider {
+    pub entity_id: String,
+    /// Where the metadata comes from: a URL, a file, or the built-in development IdP.
+    pub metadata_source: String,
+    pub sso_url: String,
+    /// The IdP's Single Logout endpoint, if its metadata lists one.
+    pub slo_url: Option<String>,
+    /// Every signing certificate in the metadata; all of them are trusted.
+    pub certificates: Vec<IdpCertificate>,
+    /// Unix seconds of the last successful load of the metadata.
+    pub last_refresh_at: Option<i64>,
+    /// Unix seconds of the last attempt, successful or not.
+    pub last_attempt_at: Option<i64>,
+    /// Why the last attempt failed, while the last good metadata stays in use.
+    pub last_error: Option<String>,
+    /// Unix seconds of the next scheduled refresh (URL sources).
+    pub next_refresh_at: Option<i64>,
+    /// The metadata must carry a valid signature by a pinned certificate.
+    pub metadata_signature_pinned: bool,
+    pub sp_entity_id: String,
+    pub sp_metadata_url: String,
+    /// The SP metadata XML, for the IdP's administrator.
+    pub sp_metadata_xml: String,
+}
+
+/// A certificate from the IdP's metadata.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdpCertificate {
+    pub subject: String,
+    /// Unix seconds after which the certificate is no longer valid.
+    pub not_after: i64,
+    /// SHA-256 of the DER certificate, hex, colon-separated.
+    pub sha256_fingerprint: String,
+}
+
 /// `{"result": …}`: the envelope of every single-object API response. This and the types
 /// below are the one wire contract: the server serialises them, the CLI reads them, and the
 /// OpenAPI document (docs/openapi.json) is generated from them.

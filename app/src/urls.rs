@@ -4,6 +4,7 @@ pub const HOME: &str = "/";
 pub const SIGN_IN: &str = "/signin";
 pub const CREDENTIALS: &str = "/credentials";
 pub const IAM: &str = "/iam";
+pub const IAM_IDENTITY_PROVIDER: &str = "/iam/identity-provider";
 pub const SAML_LOGIN: &str = "/saml/login";
 pub const SAML_ACS: &str = "/saml/acs";
 pub const SAML_METADATA: &str = "/saml/metadata";

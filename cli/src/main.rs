@@ -6,7 +6,9 @@
 mod client;
 mod credentials;
 
-use app::model::{ApiKeyInfo, Identity, Member, NewToken, Role, ServiceAccountInfo};
+use app::model::{
+    ApiKeyInfo, Identity, IdentityProvider, Member, NewToken, Role, ServiceAccountInfo,
+};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use client::{encode, Api, Failure};
 use credentials::{CredentialsFile, TokenSource, DEFAULT_HOST};
@@ -68,6 +70,17 @@ enum Command {
     /// Members of the organization.
     #[command(subcommand)]
     User(UserCommand),
+    /// The identity provider the console trusts (owners).
+    #[command(subcommand, name = "idp")]
+    Idp(IdpCommand),
+}
+
+#[derive(Subcommand)]
+enum IdpCommand {
+    /// Entity id, certificates and their expiry, metadata refresh state.
+    Show,
+    /// Print the SP metadata XML to hand to the identity provider.
+    SpMetadata,
 }
 
 #[derive(Subcommand)]
@@ -290,6 +303,49 @@ fn run(cli: Cli) -> Result<(), Exit> {
         Command::ApiKey(c) => api_key(&ctx, c),
         Command::Credentials(CredentialsCommand::Rotate) => rotate_own(&ctx),
         Command::User(c) => user(&ctx, c),
+        Command::Idp(c) => idp(&ctx, c),
+    }
+}
+
+fn idp(ctx: &Context, command: IdpCommand) -> Result<(), Exit> {
+    let idp: IdentityProvider = ctx.api()?.get("/identity_provider")?;
+    match command {
+        IdpCommand::Show => ctx.print(&idp, || {
+            println!("entity id        {}", idp.entity_id);
+            println!("metadata from    {}", idp.metadata_source);
+            println!("sign-on URL      {}", idp.sso_url);
+            println!(
+                "single logout    {}",
+                idp.slo_url.as_deref().unwrap_or("not offered")
+            );
+            println!(
+                "last refreshed   {}",
+                idp.last_refresh_at
+                    .map(app::model::format_timestamp)
+                    .unwrap_or_else(|| "never".into())
+            );
+            if let Some(error) = &idp.last_error {
+                println!("WARNING          the last refresh failed: {error}");
+            }
+            table(
+                &["SUBJECT", "VALID UNTIL", "SHA-256"],
+                idp.certificates
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            c.subject.clone(),
+                            app::model::format_timestamp(c.not_after),
+                            c.sha256_fingerprint.clone(),
+                        ]
+                    })
+                    .collect(),
+                "No signing certificates.",
+            );
+        }),
+        IdpCommand::SpMetadata => {
+            println!("{}", idp.sp_metadata_xml);
+            Ok(())
+        }
     }
 }
 

@@ -629,3 +629,21 @@ async fn a_service_account_key_rotates_itself_from_the_command_line() {
     assert_eq!(code(&s.run(Some(&key_token), &["whoami"], None)), 1);
     assert_eq!(code(&s.run(Some(&new), &["whoami"], None)), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owners_see_the_identity_provider_and_the_sp_metadata() {
+    let s = server().await;
+    let shown = s.run(Some(&s.owner_token), &["idp", "show"], None);
+    assert_eq!(code(&shown), 0, "{:?}", text(&shown));
+    let (out, _) = text(&shown);
+    assert!(out.contains("/dev-idp/metadata"), "{out}");
+    assert!(out.contains("CN=Gatehouse development IdP"), "{out}");
+    let json = s.run(Some(&s.owner_token), &["idp", "show", "-o", "json"], None);
+    let idp: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(idp["certificates"].as_array().unwrap().len(), 1);
+    let metadata = s.run(Some(&s.owner_token), &["idp", "sp-metadata"], None);
+    assert!(text(&metadata).0.contains("SPSSODescriptor"));
+    let refused = s.run(Some(&s.collaborator_token), &["idp", "show"], None);
+    assert_eq!(code(&refused), 1);
+    assert!(text(&refused).1.contains("owner"), "{:?}", text(&refused));
+}

@@ -125,3 +125,24 @@ test('the audit page lists what happened, filters by email, and the keys view pa
     await api(token, 'DELETE', `/service_accounts/${audited}`);
   }
 });
+
+test('the identity provider page shows owners the IdP, its certificates and the SP metadata', async ({ browser }) => {
+  const owner = await (await browser.newContext()).newPage();
+  await signInAs(owner, 'Ada Lovelace', '/iam');
+  await owner.getByRole('navigation', { name: 'Users & IAM' }).getByRole('link', { name: 'Identity provider' }).click();
+  await expect(owner).toHaveURL(`${DEV_CONSOLE}/iam/identity-provider`);
+  await expect(owner.getByTestId('idp-entity-id')).toHaveText(`${DEV_CONSOLE}/dev-idp/metadata`);
+  const certificates = owner.getByTestId('idp-certificates');
+  await expect(certificates).toContainText('CN=Gatehouse development IdP');
+  await expect(certificates).toContainText(/expires in 36[45] days/);
+  await expect(owner.getByTestId('idp-refresh-warning')).toHaveCount(0);
+  await expect(owner.getByTestId('sp-metadata-xml')).toContainText('SingleLogoutService');
+  const download = owner.getByRole('link', { name: 'Download XML' });
+  await expect(download).toHaveAttribute('href', '/saml/metadata');
+  await expect(download).toHaveAttribute('download', 'gatehouse-sp-metadata.xml');
+
+  const collaborator = await (await browser.newContext()).newPage();
+  await signInAs(collaborator, 'Grace Hopper', '/iam/identity-provider');
+  await expect(collaborator.getByTestId('owners-only')).toBeVisible();
+  await expect(collaborator.getByTestId('idp-details')).toHaveCount(0);
+});

@@ -23,8 +23,8 @@ use dev_idp::DevIdp;
 use front_door::rate_limit::RateLimiter;
 use leptos::config::LeptosOptions;
 use routes::{Limits, RolePolicy, ServerState, SessionSettings};
-use samael::metadata::EntityDescriptor;
-use saml::{SamlSp, SpOptions};
+use saml::idp_metadata::{HandleSettings, MetadataSource, SamlHandle};
+use saml::SpOptions;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,12 +92,30 @@ impl Application {
         )
         .await?;
         let base_url = config.base_url();
-        let (idp_metadata, dev_idp) = match &config.idp {
+        let pin = match &config.idp_metadata_signing_cert {
+            Some(path) => Some(samael::crypto::CertificateDer::from(
+                saml::sp_key::certificate_file_der(path)?,
+            )),
+            None => None,
+        };
+        let (loaded, source, dev_idp) = match &config.idp {
             IdpSource::Dev => {
                 let idp = DevIdp::generate(&base_url).map_err(StartupError::DevIdp)?;
-                (idp.metadata(), Some(Arc::new(idp)))
+                let loaded = saml::idp_metadata::Loaded {
+                    descriptor: idp.metadata(),
+                    cache_duration: None,
+                    valid_until: None,
+                };
+                (loaded, MetadataSource::Dev, Some(Arc::new(idp)))
             }
-            IdpSource::Metadata(source) => (load_idp_metadata(source).await?, None),
+            IdpSource::Metadata(source) => {
+                let source = MetadataSource::parse(source);
+                (
+                    load_idp_metadata(&source, pin.as_ref()).await?,
+                    source,
+                    None,
+                )
+            }
         };
         // The SP key pair always exists: it decrypts assertions, and signs requests unless
         // GATEHOUSE_SIGN_AUTHN_REQUESTS=false.
@@ -108,8 +126,11 @@ impl Application {
                 saml::sp_key::SpKey::load_or_create(&db, &entity_id, clock.unix()).await?
             }
         };
-        let saml = SamlSp::new(
-            idp_metadata,
+        let identity_provider = Arc::new(std::sync::RwLock::new(
+            app::model::IdentityProvider::default(),
+        ));
+        let saml = SamlHandle::new(
+            loaded,
             SpOptions {
                 public_base_url: base_url,
                 allow_sha1: config.allow_sha1,
@@ -124,6 +145,13 @@ impl Application {
                 require_encryption: config.require_encrypted_assertions,
                 allow_rsa1_5: config.allow_rsa1_5,
             },
+            HandleSettings {
+                source,
+                pin,
+                refresh_every: Duration::from_secs(config.idp_metadata_refresh_seconds),
+                status: identity_provider.clone(),
+            },
+            clock.unix(),
         )?;
         let state = ServerState {
             app: AppState {
@@ -132,6 +160,7 @@ impl Application {
                 clock: clock.clone(),
                 org,
                 dev_idp: dev_idp.is_some(),
+                identity_provider,
             },
             leptos: leptos_options(),
             saml: Arc::new(saml),
@@ -181,6 +210,11 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, purging expired SAML state and sessions every ten minutes.
     pub async fn run(self) -> std::io::Result<()> {
         let app_state = self.state.app.clone();
+        let refresher = {
+            let saml = Arc::clone(&self.state.saml);
+            let clock = self.state.app.clock.clone();
+            tokio::spawn(saml.keep_current(move || clock.unix()))
+        };
         let purge = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(600));
             loop {
@@ -222,6 +256,7 @@ impl Application {
             }
         };
         purge.abort();
+        refresher.abort();
         self.state.app.db.close().await;
         served
     }
@@ -258,48 +293,29 @@ fn leptos_options() -> LeptosOptions {
     }
 }
 
-/// Reads IdP metadata from a file or an http(s) URL. A URL is retried briefly, so the console
-/// can start alongside its IdP.
-pub async fn load_idp_metadata(source: &str) -> Result<EntityDescriptor, StartupError> {
-    let xml = if source.starts_with("http://") || source.starts_with("https://") {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| StartupError::IdpMetadata(e.to_string()))?;
-        let mut last_error = String::new();
-        let mut body = None;
-        for attempt in 0..10 {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-            match client
-                .get(source)
-                .send()
-                .await
-                .and_then(|r| r.error_for_status())
-            {
-                Ok(response) => match response.text().await {
-                    Ok(text) => {
-                        body = Some(text);
-                        break;
-                    }
-                    Err(e) => last_error = e.to_string(),
-                },
-                Err(e) => last_error = e.to_string(),
-            }
-        }
-        body.ok_or_else(|| {
-            StartupError::IdpMetadata(format!("cannot fetch {source}: {last_error}"))
-        })?
+/// Reads and checks the IdP metadata at start. A URL is retried briefly, so the console can
+/// start alongside its IdP; any failure stops the start (later refreshes keep the last good).
+pub async fn load_idp_metadata(
+    source: &MetadataSource,
+    pin: Option<&samael::crypto::CertificateDer>,
+) -> Result<saml::idp_metadata::Loaded, StartupError> {
+    let client = saml::idp_metadata::client().map_err(StartupError::IdpMetadata)?;
+    let attempts = if matches!(source, MetadataSource::Url(_)) {
+        10
     } else {
-        std::fs::read_to_string(source)
-            .map_err(|e| StartupError::IdpMetadata(format!("cannot read {source}: {e}")))?
+        1
     };
-    if xml.to_ascii_uppercase().contains("<!DOCTYPE") {
-        return Err(StartupError::IdpMetadata(format!(
-            "{source} contains a DOCTYPE; refusing it"
-        )));
+    let mut last_error = String::new();
+    for attempt in 0..attempts {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        match saml::idp_metadata::read(source, &client).await {
+            Ok(xml) => {
+                return saml::idp_metadata::parse(&xml, pin).map_err(StartupError::IdpMetadata)
+            }
+            Err(e) => last_error = e,
+        }
     }
-    xml.parse::<EntityDescriptor>()
-        .map_err(|e| StartupError::IdpMetadata(format!("{source} is not SAML metadata: {e}")))
+    Err(StartupError::IdpMetadata(last_error))
 }

@@ -4,7 +4,7 @@ use crate::blocking::BlockingPool;
 use crate::config::IpNet;
 use crate::dev_idp::DevIdp;
 use crate::front_door::rate_limit::RateLimiter;
-use crate::saml::SamlSp;
+use crate::saml::idp_metadata::SamlHandle;
 use app::server::state::AppState;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
@@ -35,7 +35,8 @@ impl RolePolicy {
 pub struct ServerState {
     pub app: AppState,
     pub leptos: LeptosOptions,
-    pub saml: Arc<SamlSp>,
+    /// The SAML SP; `current()` is the SP as of the last good IdP metadata.
+    pub saml: Arc<SamlHandle>,
     pub dev_idp: Option<Arc<DevIdp>>,
     pub roles: Arc<RolePolicy>,
     /// `scheme://host[:port]` of the public URL, for the cross-site check.

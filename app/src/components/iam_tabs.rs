@@ -8,6 +8,7 @@ pub fn IamTabs(active: &'static str) -> impl IntoView {
         ("/iam/service-accounts", "Service accounts"),
         ("/iam/api-keys", "API keys"),
         ("/iam/audit", "Audit log"),
+        (crate::urls::IAM_IDENTITY_PROVIDER, "Identity provider"),
     ];
     view! {
         <nav class="tabs" aria-label="Users & IAM">

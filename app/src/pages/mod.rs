@@ -3,6 +3,7 @@ pub mod audit;
 pub mod credentials;
 pub mod home;
 pub mod iam;
+pub mod identity_provider;
 pub mod not_found;
 pub mod service_accounts;
 pub mod sign_in;

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod credentials;
 pub mod csp;
 pub mod db;
+pub mod idp;
 pub mod ids;
 pub mod members;
 pub mod org;

@@ -13,4 +13,6 @@ pub struct AppState {
     pub token_lookup: TokenLookup,
     /// Whether the built-in development IdP is serving sign-ins.
     pub dev_idp: bool,
+    /// What the console knows of its IdP (kept current by the server's metadata refresher).
+    pub identity_provider: std::sync::Arc<std::sync::RwLock<crate::model::IdentityProvider>>,
 }

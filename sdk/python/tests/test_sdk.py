@@ -37,6 +37,21 @@ def test_whoami_names_the_owner(server: Server, owner_token: str) -> None:
     assert me.organization_id
 
 
+def test_owners_read_the_identity_provider_and_collaborators_cannot(
+    server: Server, owner_token: str
+) -> None:
+    with Gatehouse(host=server.base, token=owner_token) as gh:
+        idp = gh.identity_provider()
+    assert idp.entity_id.endswith("/dev-idp/metadata")
+    assert idp.last_error is None and idp.last_refresh_at
+    assert len(idp.certificates) == 1
+    assert idp.certificates[0].not_after > idp.last_refresh_at
+    assert "SPSSODescriptor" in idp.sp_metadata_xml
+    collaborator = Gatehouse(host=server.base, token=server.token_for("grace@example.com"))
+    with pytest.raises(PermissionDenied):
+        collaborator.identity_provider()
+
+
 def test_a_service_account_through_its_whole_life(server: Server, owner_token: str) -> None:
     gh = Gatehouse(host=server.base, token=owner_token)
     name = unique("etl")
@@ -274,6 +289,7 @@ SDK_METHODS: Dict[Tuple[str, str], Callable[[Gatehouse], object]] = {
     ),
     ("GET", "/api/v1/api_keys"): lambda g: g.api_keys.list,
     ("DELETE", "/api/v1/api_keys/{key_id}"): lambda g: g.api_keys.revoke,
+    ("GET", "/api/v1/identity_provider"): lambda g: g.identity_provider,
 }
 
 

@@ -1,6 +1,7 @@
 //! The JSON HTTP API under `/api/v1`. Clients authenticate with `Authorization: Bearer
 //! <token>`; browser session cookies are not accepted here (no CSRF surface). Errors have one
 //! shape: `{"error": {"code", "message", "request_id"}}`.
+mod identity_provider;
 mod service_accounts;
 mod users;
 
@@ -64,6 +65,7 @@ fn documented_routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
         .routes(routes!(service_accounts::revoke_all))
         .routes(routes!(service_accounts::revoke_key))
         .routes(routes!(service_accounts::list_api_keys))
+        .routes(routes!(identity_provider::get))
         .split_for_parts()
 }
 

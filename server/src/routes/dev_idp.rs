@@ -53,7 +53,8 @@ fn checked_request(state: &ServerState, params: &SsoParams) -> Result<RequestInf
         .as_deref()
         .ok_or("no SAMLRequest parameter")?;
     let request = parse_redirect_request(raw)?;
-    if request.acs_url != state.saml.acs_url() || request.issuer != state.saml.entity_id() {
+    let sp = state.saml.current();
+    if request.acs_url != sp.acs_url() || request.issuer != sp.entity_id() {
         return Err("the development IdP only answers this console's own requests".into());
     }
     Ok(request)
@@ -178,7 +179,7 @@ pub async fn slo(
         Ok(_) => return bad_request("not a LogoutRequest"),
         Err(e) => return bad_request(&e),
     };
-    let slo_url = state.saml.slo_url().to_string();
+    let slo_url = state.saml.current().slo_url().to_string();
     match idp.logout_response_query(
         &slo_url,
         &id,

@@ -19,7 +19,6 @@ use axum::Form;
 use base64::Engine as _;
 use rand::RngCore as _;
 use serde::Deserialize;
-use std::sync::Arc;
 use tower_sessions::cookie::Cookie;
 use tower_sessions::Session;
 
@@ -94,7 +93,7 @@ pub(super) fn over_signin_limit(
 }
 
 pub async fn metadata(State(state): State<ServerState>, headers: HeaderMap) -> Response {
-    match state.saml.metadata_xml() {
+    match state.saml.current().metadata_xml() {
         Ok(xml) => (
             [(header::CONTENT_TYPE, "application/samlmetadata+xml")],
             xml,
@@ -140,7 +139,7 @@ pub async fn login(
     {
         return internal(&headers, &format!("storing the SAML request id: {e}"));
     }
-    match state.saml.authn_request_url(&request_id) {
+    match state.saml.current().authn_request_url(&request_id) {
         Ok(url) => {
             let mut response = Redirect::to(url.as_str()).into_response();
             if let Ok(cookie) = HeaderValue::from_str(&binding_cookie(&nonce, state.https)) {
@@ -225,7 +224,7 @@ async fn acs_inner(
             "no SAMLResponse field",
         )));
     };
-    let sp = Arc::clone(&state.saml);
+    let sp = state.saml.current();
     let now = state.app.clock.now();
     let validated = match state
         .saml_checks
@@ -364,7 +363,7 @@ pub async fn logout(
     if let Err(e) = session.flush().await {
         return internal(&headers, &format!("ending the session: {e}"));
     }
-    let sp = Arc::clone(&state.saml);
+    let sp = state.saml.current();
     let (Some(login), Some(_)) = (login, sp.idp_slo()) else {
         return Redirect::to(urls::SIGN_IN).into_response();
     };

@@ -19,7 +19,6 @@ use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use std::sync::Arc;
 
 const HEADING: &str = "Sign-out failed";
 
@@ -79,7 +78,7 @@ async fn slo(
     if let Some(retry) = over_signin_limit(&state, &extensions) {
         return too_many(&headers, retry);
     }
-    let sp = Arc::clone(&state.saml);
+    let sp = state.saml.current();
     let now = state.app.clock.now();
     let verified = state
         .saml_checks
@@ -267,7 +266,7 @@ async fn requested(
         sessions = ended.len(),
         "the IdP ended sessions (Single Logout)"
     );
-    match state.saml.logout_response(
+    match state.saml.current().logout_response(
         &ids::new_saml_request_id(),
         id,
         relay_state,

@@ -500,6 +500,21 @@ pub fn sign_enveloped(
     key: &PKey<Private>,
     cert: &[u8],
 ) -> Result<String, String> {
+    let at = xml
+        .find("</saml:Issuer>")
+        .map(|i| i + "</saml:Issuer>".len())
+        .ok_or("no Issuer to sign after")?;
+    sign_enveloped_at(xml, at, id, key, cert)
+}
+
+/// Signs the root element (whose ID is `id`) with an enveloped signature placed at byte `at`.
+pub fn sign_enveloped_at(
+    xml: &str,
+    at: usize,
+    id: &str,
+    key: &PKey<Private>,
+    cert: &[u8],
+) -> Result<String, String> {
     let template = format!(
         "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo>\
          <ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>\
@@ -512,10 +527,6 @@ pub fn sign_enveloped(
         escape(id),
         base64::engine::general_purpose::STANDARD.encode(cert)
     );
-    let at = xml
-        .find("</saml:Issuer>")
-        .map(|i| i + "</saml:Issuer>".len())
-        .ok_or("no Issuer to sign after")?;
     let unsigned = format!("{}{template}{}", &xml[..at], &xml[at..]);
     let der = key.private_key_to_der().map_err(|e| e.to_string())?;
     Crypto::sign_xml(unsigned.as_bytes(), &der).map_err(|e| e.to_string())

@@ -8,6 +8,7 @@
 //! SHA-1 unless allowed; and checks validity windows against the injectable clock. Request-id
 //! consumption and the replay cache need the database and live in the ACS handler.
 pub mod decrypt;
+pub mod idp_metadata;
 pub mod logout;
 pub mod prescan;
 pub mod sp_key;
@@ -74,6 +75,7 @@ pub enum SamlSetupError {
 }
 
 /// Settings of the SP side that come from configuration.
+#[derive(Clone)]
 pub struct SpOptions {
     pub public_base_url: String,
     pub allow_sha1: bool,
@@ -260,6 +262,26 @@ impl SamlSp {
 
     pub fn entity_id(&self) -> &str {
         &self.entity_id
+    }
+
+    pub fn idp_entity_id(&self) -> &str {
+        &self.idp_entity_id
+    }
+
+    pub fn idp_sso_url(&self) -> &str {
+        &self.idp_sso_url
+    }
+
+    /// Every signing certificate of the IdP (DER): all are trusted.
+    pub fn idp_certificate_ders(&self) -> Vec<Vec<u8>> {
+        self.sp
+            .idp_signing_certs()
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+            .iter()
+            .map(|c| c.der_data().to_vec())
+            .collect()
     }
 
     /// The key that signs our requests, when requests are signed.

@@ -11,6 +11,7 @@ use openssl::x509::{X509NameBuilder, X509};
 use sqlx::Row;
 use std::fmt;
 
+#[derive(Clone)]
 pub struct SpKey {
     key: PKey<Private>,
     cert: X509,

@@ -4,6 +4,7 @@ mod audit;
 mod credentials;
 mod front_door;
 mod helpers;
+mod idp_metadata;
 mod members;
 mod migrations;
 mod openapi;

@@ -10,7 +10,17 @@ from ._errors import (
     PermissionDenied,
     RateLimited,
 )
-from ._models import ApiKey, Identity, Member, NewApiKey, NewToken, ServiceAccount, TokenInfo
+from ._models import (
+    ApiKey,
+    Identity,
+    IdentityProvider,
+    IdpCertificate,
+    Member,
+    NewApiKey,
+    NewToken,
+    ServiceAccount,
+    TokenInfo,
+)
 
 __all__ = [
     "ApiKey",
@@ -20,6 +30,8 @@ __all__ = [
     "Gatehouse",
     "GatehouseError",
     "Identity",
+    "IdentityProvider",
+    "IdpCertificate",
     "InvalidRequest",
     "Member",
     "NewApiKey",

@@ -10,7 +10,16 @@ import httpx
 
 from ._credentials import resolve, transport_is_safe
 from ._errors import BY_STATUS, GatehouseError, RateLimited
-from ._models import ApiKey, Identity, Member, NewApiKey, NewToken, ServiceAccount, TokenInfo
+from ._models import (
+    ApiKey,
+    Identity,
+    IdentityProvider,
+    Member,
+    NewApiKey,
+    NewToken,
+    ServiceAccount,
+    TokenInfo,
+)
 
 T = TypeVar("T")
 Json = Dict[str, Any]
@@ -250,6 +259,10 @@ class Gatehouse:
     def whoami(self) -> Identity:
         """Who the token acts as."""
         return Identity.from_json(_result(self._t.request("GET", "/users/me")))
+
+    def identity_provider(self) -> IdentityProvider:
+        """Owners: the IdP the console trusts, its certificates and metadata refresh state."""
+        return IdentityProvider.from_json(_result(self._t.request("GET", "/identity_provider")))
 
     def close(self) -> None:
         self._t.close()

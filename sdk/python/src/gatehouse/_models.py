@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Tuple
 
 
 def _opt_int(value: Any) -> Optional[int]:
@@ -151,4 +151,58 @@ class ApiKey:
             created_at=int(data["created_at"]),
             created_by=_opt_str(data.get("created_by")),
             last_used_at=_opt_int(data.get("last_used_at")),
+        )
+
+
+@dataclass(frozen=True)
+class IdpCertificate:
+    """A signing certificate from the IdP's metadata (every one listed is trusted)."""
+
+    subject: str
+    not_after: int
+    sha256_fingerprint: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> IdpCertificate:
+        return cls(
+            subject=str(data["subject"]),
+            not_after=int(data["not_after"]),
+            sha256_fingerprint=str(data["sha256_fingerprint"]),
+        )
+
+
+@dataclass(frozen=True)
+class IdentityProvider:
+    """The IdP the console trusts, its metadata's state, and the SP metadata to hand it."""
+
+    entity_id: str
+    metadata_source: str
+    sso_url: str
+    slo_url: Optional[str]
+    certificates: Tuple[IdpCertificate, ...]
+    last_refresh_at: Optional[int]
+    last_attempt_at: Optional[int]
+    last_error: Optional[str]
+    next_refresh_at: Optional[int]
+    metadata_signature_pinned: bool
+    sp_entity_id: str
+    sp_metadata_url: str
+    sp_metadata_xml: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> IdentityProvider:
+        return cls(
+            entity_id=str(data["entity_id"]),
+            metadata_source=str(data["metadata_source"]),
+            sso_url=str(data["sso_url"]),
+            slo_url=_opt_str(data.get("slo_url")),
+            certificates=tuple(IdpCertificate.from_json(c) for c in data["certificates"]),
+            last_refresh_at=_opt_int(data.get("last_refresh_at")),
+            last_attempt_at=_opt_int(data.get("last_attempt_at")),
+            last_error=_opt_str(data.get("last_error")),
+            next_refresh_at=_opt_int(data.get("next_refresh_at")),
+            metadata_signature_pinned=bool(data["metadata_signature_pinned"]),
+            sp_entity_id=str(data["sp_entity_id"]),
+            sp_metadata_url=str(data["sp_metadata_url"]),
+            sp_metadata_xml=str(data["sp_metadata_xml"]),
         )
