@@ -43,6 +43,8 @@ pub struct Me {
     pub role: Role,
     pub org_id: String,
     pub org_name: String,
+    /// For owners: the IdP metadata's last refresh failed (the last good copy is in use).
+    pub idp_warning: bool,
 }
 
 /// Who a bearer token belongs to (`GET /api/v1/users/me`).

@@ -6,7 +6,10 @@ use leptos::prelude::*;
 #[server(prefix = "/fn", endpoint = "me")]
 pub async fn get_me() -> Result<Me, AppError> {
     let (state, user) = crate::server::auth::require_user().await?;
+    let idp_warning = user.role == crate::model::Role::Owner
+        && crate::server::idp::status(&state).last_error.is_some();
     Ok(Me {
+        idp_warning,
         user_id: user.id,
         email: user.email,
         display_name: user.display_name,

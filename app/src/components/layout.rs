@@ -19,9 +19,16 @@ pub fn ConsoleLayout() -> impl IntoView {
                 match me.await {
                     Ok(me) => {
                         provide_context(me.clone());
+                        let warning = me.idp_warning.then(|| view! {
+                            <div class="banner banner-warning" role="alert" data-testid="idp-warning-banner">
+                                "Gatehouse could not refresh your identity provider's metadata; sign-in keeps working with the last good copy. "
+                                <a href=urls::IAM_IDENTITY_PROVIDER>"See Identity provider"</a>
+                            </div>
+                        });
                         view! {
                             <Header me=me />
                             <main class="content">
+                                {warning}
                                 <Outlet />
                             </main>
                         }

@@ -50,7 +50,7 @@ pub(super) fn binding_nonce(headers: &HeaderMap) -> Option<String> {
 /// it has no SameSite attribute: same-site IdPs (any port on the same host) always get it
 /// back, and Chromium also sends such a cookie on a cross-site top-level POST within two
 /// minutes of setting it.
-pub(super) fn binding_cookie(value: &str, https: bool) -> String {
+fn binding_cookie(value: &str, https: bool) -> String {
     let mut cookie =
         format!("{BINDING_COOKIE}={value}; Path=/saml; HttpOnly; Max-Age={REQUEST_TTL_SECONDS}");
     if https {
@@ -59,7 +59,15 @@ pub(super) fn binding_cookie(value: &str, https: bool) -> String {
     cookie
 }
 
-pub(super) fn new_binding_nonce() -> String {
+/// `response` with the binding cookie set.
+fn with_binding_cookie(mut response: Response, nonce: &str, https: bool) -> Response {
+    if let Ok(cookie) = HeaderValue::from_str(&binding_cookie(nonce, https)) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+fn new_binding_nonce() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -120,33 +128,18 @@ pub async fn login(
         return too_many(&headers, retry);
     }
     let next = query.ok().and_then(|Query(q)| q.next);
-    let request_id = ids::new_saml_request_id();
     let next = urls::safe_next_path(next.as_deref());
-    let nonce = binding_nonce(&headers).unwrap_or_else(new_binding_nonce);
-    let now = state.app.clock.unix();
-    if let Err(e) = saml_store::insert_request(
-        state.app.db.pool(),
-        &saml_store::IssuedRequest {
-            id: &request_id,
-            kind: saml_store::RequestKind::Authn,
-            next_path: &next,
-            browser_binding: &app::server::tokens::hash_token(&nonce),
-        },
-        now,
-        now + REQUEST_TTL_SECONDS,
-    )
-    .await
-    {
-        return internal(&headers, &format!("storing the SAML request id: {e}"));
-    }
+    let (request_id, nonce) =
+        match issue_request(&state, &headers, saml_store::RequestKind::Authn, &next).await {
+            Ok(issued) => issued,
+            Err(e) => return internal(&headers, &format!("storing the SAML request id: {e}")),
+        };
     match state.saml.current().authn_request_url(&request_id) {
-        Ok(url) => {
-            let mut response = Redirect::to(url.as_str()).into_response();
-            if let Ok(cookie) = HeaderValue::from_str(&binding_cookie(&nonce, state.https)) {
-                response.headers_mut().append(header::SET_COOKIE, cookie);
-            }
-            response
-        }
+        Ok(url) => with_binding_cookie(
+            Redirect::to(url.as_str()).into_response(),
+            &nonce,
+            state.https,
+        ),
         Err(e) => internal(&headers, &format!("building the AuthnRequest: {e}")),
     }
 }
@@ -367,43 +360,58 @@ pub async fn logout(
     let (Some(login), Some(_)) = (login, sp.idp_slo()) else {
         return Redirect::to(urls::SIGN_IN).into_response();
     };
-    let request_id = ids::new_saml_request_id();
-    let nonce = binding_nonce(&headers).unwrap_or_else(new_binding_nonce);
-    let now = state.app.clock.unix();
-    if let Err(e) = saml_store::insert_request(
-        state.app.db.pool(),
-        &saml_store::IssuedRequest {
-            id: &request_id,
-            kind: saml_store::RequestKind::Logout,
-            next_path: urls::SIGN_IN,
-            browser_binding: &app::server::tokens::hash_token(&nonce),
-        },
-        now,
-        now + REQUEST_TTL_SECONDS,
-    )
-    .await
-    {
-        tracing::warn!(request_id = %super::request_id(&headers), "storing the LogoutRequest id: {e}");
-        return Redirect::to(urls::SIGN_IN).into_response();
-    }
+    let issued = issue_request(
+        &state,
+        &headers,
+        saml_store::RequestKind::Logout,
+        urls::SIGN_IN,
+    );
+    let (request_id, nonce) = match issued.await {
+        Ok(issued) => issued,
+        Err(e) => {
+            tracing::warn!(request_id = %super::request_id(&headers), "storing the LogoutRequest id: {e}");
+            return Redirect::to(urls::SIGN_IN).into_response();
+        }
+    };
     let subject = Subject {
         name_id: &login.name_id,
         name_id_format: login.name_id_format.as_deref(),
         session_index: login.session_index.as_deref(),
     };
     match sp.logout_request(&request_id, &subject, state.app.clock.now()) {
-        Ok(outbound) => {
-            let mut response = send(outbound, "Signing out");
-            if let Ok(cookie) = HeaderValue::from_str(&binding_cookie(&nonce, state.https)) {
-                response.headers_mut().append(header::SET_COOKIE, cookie);
-            }
-            response
-        }
+        Ok(outbound) => with_binding_cookie(send(outbound, "Signing out"), &nonce, state.https),
         Err(e) => {
             tracing::warn!(request_id = %super::request_id(&headers), "building the LogoutRequest: {e}");
             Redirect::to(urls::SIGN_IN).into_response()
         }
     }
+}
+
+/// Records a request we are about to send (its id, kind and where to go afterwards), bound to
+/// this browser by the nonce of its `gatehouse_signin` cookie (made now if it has none).
+/// Returns the request id and the nonce to set.
+async fn issue_request(
+    state: &ServerState,
+    headers: &HeaderMap,
+    kind: saml_store::RequestKind,
+    next: &str,
+) -> Result<(String, String), sqlx::Error> {
+    let request_id = ids::new_saml_request_id();
+    let nonce = binding_nonce(headers).unwrap_or_else(new_binding_nonce);
+    let now = state.app.clock.unix();
+    saml_store::insert_request(
+        state.app.db.pool(),
+        &saml_store::IssuedRequest {
+            id: &request_id,
+            kind,
+            next_path: next,
+            browser_binding: &app::server::tokens::hash_token(&nonce),
+        },
+        now,
+        now + REQUEST_TTL_SECONDS,
+    )
+    .await?;
+    Ok((request_id, nonce))
 }
 
 /// Carries a SAML message to the IdP: a redirect, or an auto-posting form.

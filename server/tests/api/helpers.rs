@@ -429,4 +429,14 @@ impl TestApp {
         .try_get("n")
         .expect("n")
     }
+
+    /// `POST /logout` from the console's own origin.
+    pub async fn sign_out(&self) -> reqwest::Response {
+        self.client
+            .post(self.url("/logout"))
+            .header("origin", &self.base)
+            .send()
+            .await
+            .expect("logout")
+    }
 }

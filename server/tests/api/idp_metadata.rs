@@ -198,6 +198,8 @@ async fn a_failed_refresh_keeps_the_last_good_metadata_and_owners_see_why(backen
     *served.lock().unwrap() = (200, metadata_of(&[&idp]));
     assert!(app.state.saml.refresh(now()).await);
     assert!(app.state.saml.status().last_error.is_none());
+    let me: serde_json::Value = owner_session.me(None).await.json().await.unwrap();
+    assert_eq!(me["idp_warning"], false);
 }
 
 /// `metadata` signed on its root (given the ID `_md`) with `key`.

@@ -126,13 +126,7 @@ async fn signing_out_ends_the_session_on_the_server(backend: Backend) {
     assert_eq!(app.me(Some(&cookie)).await.status(), 200);
     assert_eq!(app.count("sessions").await, 1);
 
-    let out = app
-        .client
-        .post(app.url("/logout"))
-        .header("origin", &app.base)
-        .send()
-        .await
-        .unwrap();
+    let out = app.sign_out().await;
     assert_eq!(out.status(), 303);
     assert!(
         location(&out).starts_with(&app.url("/dev-idp/slo?SAMLRequest=")),

@@ -92,13 +92,7 @@ async fn signing_out_sends_a_signed_logout_request_and_the_idps_answer_completes
 ) {
     let app = spawn_app(backend).await;
     let cookie = session_cookie(&app.sign_in_as("grace@example.com", "/").await).unwrap();
-    let out = app
-        .client
-        .post(app.url("/logout"))
-        .header("origin", &app.base)
-        .send()
-        .await
-        .unwrap();
+    let out = app.sign_out().await;
     assert_eq!(out.status(), 303);
     let to_idp = url::Url::parse(&location(&out)).unwrap();
     assert_eq!(to_idp.path(), "/dev-idp/slo", "to the IdP's SLO endpoint");
@@ -266,13 +260,7 @@ async fn unsigned_forged_misaddressed_stale_and_replayed_logout_requests_are_ref
 async fn a_logout_response_is_accepted_once_in_the_browser_that_signed_out(backend: Backend) {
     let app = spawn_app(backend).await;
     app.sign_in_as("grace@example.com", "/").await;
-    let out = app
-        .client
-        .post(app.url("/logout"))
-        .header("origin", &app.base)
-        .send()
-        .await
-        .unwrap();
+    let out = app.sign_out().await;
     let to_idp = url::Url::parse(&location(&out)).unwrap();
     let idp_answer = app.client.get(to_idp.as_str()).send().await.unwrap();
     let back = location(&idp_answer);
