@@ -163,6 +163,32 @@ enum UserCommand {
         #[arg(long)]
         user_id: String,
     },
+    /// Remove a member (owners): their tokens and sessions end, and the service-account keys
+    /// they created are revoked unless --keep-created-keys.
+    Remove {
+        #[arg(long)]
+        user_id: String,
+        /// Keep the service-account keys this person created.
+        #[arg(long)]
+        keep_created_keys: bool,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// Asks `question` on the terminal; refuses (usage error) when stdin is not a terminal.
+fn confirm(question: &str, refusal: String) -> Result<bool, Exit> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Exit::Usage(refusal));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Exit::Refused(e.to_string()))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
 fn main() -> ExitCode {
@@ -449,22 +475,16 @@ fn service_account(ctx: &Context, command: ServiceAccountCommand) -> Result<(), 
             })
         }
         ServiceAccountCommand::Delete { name, yes } => {
-            if !yes {
-                if !std::io::stdin().is_terminal() {
-                    return Err(Exit::Usage(format!(
+            if !yes
+                && !confirm(
+                    &format!("Delete service account {name} and revoke all its keys?"),
+                    format!(
                         "refusing to delete {name} without confirmation: pass --yes when not on a terminal"
-                    )));
-                }
-                eprint!("Delete service account {name} and revoke all its keys? [y/N] ");
-                let _ = std::io::stderr().flush();
-                let mut answer = String::new();
-                std::io::stdin()
-                    .read_line(&mut answer)
-                    .map_err(|e| Exit::Refused(e.to_string()))?;
-                if !matches!(answer.trim(), "y" | "Y" | "yes") {
-                    eprintln!("Nothing deleted.");
-                    return Ok(());
-                }
+                    ),
+                )?
+            {
+                eprintln!("Nothing deleted.");
+                return Ok(());
             }
             api.delete(&format!("/service_accounts/{}", encode(&name)))?;
             ctx.print(&json!({"deleted": name}), || {
@@ -563,6 +583,36 @@ fn user(ctx: &Context, command: UserCommand) -> Result<(), Exit> {
                         .collect(),
                     "No members.",
                 )
+            })
+        }
+        UserCommand::Remove {
+            user_id,
+            keep_created_keys,
+            yes,
+        } => {
+            let what = if keep_created_keys {
+                "(keeping the service-account keys they created)"
+            } else {
+                "and revoke the service-account keys they created"
+            };
+            if !yes
+                && !confirm(
+                    &format!("Remove {user_id}, end their sessions and tokens, {what}?"),
+                    format!(
+                        "refusing to remove {user_id} without confirmation: pass --yes when not on a terminal"
+                    ),
+                )?
+            {
+                eprintln!("Nobody removed.");
+                return Ok(());
+            }
+            api.delete(&format!(
+                "/users/{}?revoke_created_keys={}",
+                encode(&user_id),
+                !keep_created_keys
+            ))?;
+            ctx.print(&json!({"removed": user_id}), || {
+                println!("Removed {user_id}: tokens revoked, sessions ended {what}.")
             })
         }
         UserCommand::RotateKey { user_id } => {

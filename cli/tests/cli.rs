@@ -470,6 +470,29 @@ async fn owners_list_members_and_rotate_their_keys() {
         code(&s.run(Some(&s.collaborator_token), &["whoami"], None)),
         1
     );
+    let unconfirmed = s.run(
+        Some(&s.owner_token),
+        &["user", "remove", "--user-id", &collab_id],
+        None,
+    );
+    assert_eq!(
+        code(&unconfirmed),
+        2,
+        "no terminal, no --yes: {:?}",
+        text(&unconfirmed)
+    );
+    let removed = s.run(
+        Some(&s.owner_token),
+        &["user", "remove", "--user-id", &collab_id, "--yes"],
+        None,
+    );
+    assert_eq!(code(&removed), 0, "{:?}", text(&removed));
+    assert!(text(&removed)
+        .0
+        .contains("revoke the service-account keys they created"));
+    let list = s.run(Some(&s.owner_token), &["user", "list", "-o", "json"], None);
+    let members: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(members.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -38,6 +38,8 @@ test('an owner changes a collaborator role and removes a member', async ({ page,
   const alanRow = table.locator('tr[data-email="alan@example.com"]');
   await alanRow.getByRole('button', { name: 'Remove' }).click();
   await expect(page.getByRole('dialog')).toContainText('Remove alan@example.com?');
+  // The keys a departing member created go with them unless the owner says otherwise.
+  await expect(page.getByRole('dialog').getByRole('checkbox', { name: /Also revoke the service-account keys/ })).toBeChecked();
   await page.getByRole('dialog').getByRole('button', { name: 'Remove member' }).click();
   await expect(alanRow).toHaveCount(0);
 

@@ -49,11 +49,23 @@ pub async fn rotate_user_key(user_id: String) -> Result<NewToken, AppError> {
         .map_err(auth::refuse)
 }
 
+/// Removes a member; the service-account keys they created are revoked too unless
+/// `revoke_created_keys` is false (missing means true).
 #[server(prefix = "/fn", endpoint = "owner/remove_user")]
-pub async fn remove_user(user_id: String) -> Result<(), AppError> {
+pub async fn remove_user(
+    user_id: String,
+    revoke_created_keys: Option<bool>,
+) -> Result<u64, AppError> {
     use crate::server::{auth, members};
     let (state, actor, meta) = auth::require_actor().await?;
-    members::remove(&state.db, &state.clock, &actor, &meta, &user_id)
-        .await
-        .map_err(auth::refuse)
+    members::remove(
+        &state.db,
+        &state.clock,
+        &actor,
+        &meta,
+        &user_id,
+        revoke_created_keys.unwrap_or(true),
+    )
+    .await
+    .map_err(auth::refuse)
 }

@@ -10,12 +10,16 @@ pub fn ConfirmDialog(
     confirm_label: String,
     on_confirm: Callback<()>,
     on_cancel: Callback<()>,
+    /// Choices that go with the confirmation (a checkbox, say).
+    #[prop(optional)]
+    children: Option<Children>,
 ) -> impl IntoView {
     view! {
         <div class="modal-backdrop">
             <div class="modal" role="dialog" aria-modal="true" aria-labelledby="confirm-title">
                 <h2 id="confirm-title">{title}</h2>
                 <p>{message}</p>
+                {children.map(|c| c())}
                 <div class="modal-actions">
                     <button class="btn" on:click=move |_| on_cancel.run(())>"Cancel"</button>
                     <button class="btn btn-danger" on:click=move |_| on_confirm.run(())>{confirm_label}</button>

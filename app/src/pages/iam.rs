@@ -45,6 +45,8 @@ pub fn IamPage() -> impl IntoView {
     );
     let pending = RwSignal::new(None::<Pending>);
     let rotated = rotate.value();
+    // Removing a member also revokes the service-account keys they created, unless unticked.
+    let revoke_created = RwSignal::new(true);
 
     let confirm = move |p: Pending| match p {
         Pending::Role(m, role) => change_role.dispatch(ChangeRole {
@@ -52,7 +54,10 @@ pub fn IamPage() -> impl IntoView {
             role,
         }),
         Pending::Rotate(m) => rotate.dispatch(RotateUserKey { user_id: m.id }),
-        Pending::Remove(m) => remove.dispatch(RemoveUser { user_id: m.id }),
+        Pending::Remove(m) => remove.dispatch(RemoveUser {
+            user_id: m.id,
+            revoke_created_keys: Some(revoke_created.get_untracked()),
+        }),
     };
     let action_error = move || {
         change_role
@@ -151,10 +156,22 @@ pub fn IamPage() -> impl IntoView {
                 ),
             };
             let p2 = p.clone();
+            let removing = matches!(p, Pending::Remove(_));
+            if removing {
+                revoke_created.set(true);
+            }
             view! {
                 <ConfirmDialog title message confirm_label=label
                     on_confirm=Callback::new(move |_| { pending.set(None); confirm(p2.clone()); })
-                    on_cancel=Callback::new(move |_| pending.set(None)) />
+                    on_cancel=Callback::new(move |_| pending.set(None))>
+                    {removing.then(|| view! {
+                        <label class="check">
+                            <input type="checkbox" prop:checked=move || revoke_created.get()
+                                on:change=move |ev| revoke_created.set(event_target_checked(&ev)) />
+                            " Also revoke the service-account keys they created (recommended: a key an owner made keeps owner access)"
+                        </label>
+                    })}
+                </ConfirmDialog>
             }
         })}
         {move || match rotated.get() {

@@ -218,13 +218,18 @@ pub async fn change_role(
 
 /// Removes a member: their tokens are revoked and their sessions end in the same transaction.
 /// (If the IdP still lets them in, a later SSO sign-in creates a new collaborator.)
+/// Removes a member: their tokens are revoked, their sessions end, and — unless
+/// `revoke_created_keys` is false — every live service-account key they created is revoked too,
+/// so a departing owner keeps no access through a key they made. Returns how many
+/// service-account keys were revoked.
 pub async fn remove(
     db: &Db,
     clock: &Clock,
     actor: &Actor,
     meta: &RequestMeta,
     user_id: &str,
-) -> Result<(), AppError> {
+    revoke_created_keys: bool,
+) -> Result<u64, AppError> {
     actor.require_owner()?;
     let user_id = parse_user_id(user_id)?;
     let now = clock.unix();
@@ -242,6 +247,22 @@ pub async fn remove(
         }
         let revoked =
             credentials::revoke_all(&mut *tx, TokenKind::User, &target.id, &actor.id, now).await?;
+        let created_keys = if revoke_created_keys {
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1, revoked_by = $2 \
+                 WHERE org_id = $3 AND owner_kind = 'service_account' AND created_by = $4 \
+                 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(&actor.id)
+            .bind(&actor.org_id)
+            .bind(&target.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        } else {
+            0
+        };
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(&target.id)
             .execute(&mut *tx)
@@ -250,6 +271,11 @@ pub async fn remove(
             .bind(&target.id)
             .execute(&mut *tx)
             .await?;
+        let keys = if revoke_created_keys {
+            format!(", {created_keys} service-account keys they created revoked")
+        } else {
+            ", service-account keys they created kept".to_string()
+        };
         audit::record(
             &mut *tx,
             now,
@@ -257,17 +283,17 @@ pub async fn remove(
             meta,
             "user.removed",
             Target::user(&target.id, &target.email),
-            Some(&format!("{revoked} tokens revoked, sessions ended")),
+            Some(&format!("{revoked} tokens revoked, sessions ended{keys}")),
         )
         .await?;
         tx.commit().await?;
-        Ok::<_, sqlx::Error>(Outcome::Done(()))
+        Ok::<_, sqlx::Error>(Outcome::Done(created_keys))
     };
     match run
         .await
         .map_err(|e| meta.internal("removing a user", &e))?
     {
-        Outcome::Done(()) => Ok(()),
+        Outcome::Done(keys) => Ok(keys),
         Outcome::Refused(err) => Err(err),
     }
 }

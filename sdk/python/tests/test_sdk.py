@@ -132,6 +132,13 @@ def test_owners_change_roles_rotate_and_remove_members(server: Server, owner_tok
         False,
     )
     assert gh.users.update(alan.id, role="owner").role == "owner"
+    # As an owner, Alan makes an automation account with a key: it must not outlive him.
+    bot = Gatehouse(host=server.base, token=alan_token).service_accounts.create(
+        unique("alans-bot"), role="owner"
+    )
+    bot_key = Gatehouse(host=server.base, token=alan_token).service_accounts.create_api_key(
+        bot.name
+    )
     assert gh.users.update(alan.id, role="collaborator").role == "collaborator"
     handed_over = gh.users.rotate_key(alan.id)
     with pytest.raises(NotAuthenticated):
@@ -140,7 +147,10 @@ def test_owners_change_roles_rotate_and_remove_members(server: Server, owner_tok
     gh.users.remove(alan.id)
     with pytest.raises(NotAuthenticated):
         Gatehouse(host=server.base, token=handed_over.token).whoami()
+    with pytest.raises(NotAuthenticated):
+        Gatehouse(host=server.base, token=bot_key.token).whoami()
     assert list(gh.users.list(email="alan@")) == []
+    gh.service_accounts.delete(bot.name)
 
 
 def test_rotating_my_key_ends_every_old_token(server: Server) -> None:

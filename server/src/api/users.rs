@@ -127,22 +127,36 @@ pub async fn update_user(
     Ok(Json(Envelope { result: member }))
 }
 
-/// Remove a user (owners): their tokens are revoked and their sessions end immediately.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveQuery {
+    /// Also revoke every live service-account key this person created (default `true`), so a
+    /// departing owner keeps no access through a key they made.
+    revoke_created_keys: Option<bool>,
+}
+
+/// Remove a user (owners): their tokens are revoked and their sessions end immediately; the
+/// service-account keys they created are revoked too unless `revoke_created_keys=false`.
 #[utoipa::path(delete, path = "/api/v1/users/{user_id}", tag = "users", security(("bearer" = [])),
-    params(("user_id" = String, Path, description = "A user id, `usr_…`")),
+    params(("user_id" = String, Path, description = "A user id, `usr_…`"), RemoveQuery),
     responses((status = 204), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
         (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 pub async fn delete_user(
     State(state): State<ServerState>,
     Owner(caller): Owner,
     Path(user_id): Path<String>,
+    query: Result<Query<RemoveQuery>, QueryRejection>,
 ) -> Result<StatusCode, ApiError> {
+    let Query(query) = query
+        .map_err(|e| ApiError::new(AppError::InvalidInput(query_problem(&e)), &caller.meta))?;
     members::remove(
         &state.app.db,
         &state.app.clock,
         &caller.actor,
         &caller.meta,
         &user_id,
+        query.revoke_created_keys.unwrap_or(true),
     )
     .await
     .map_err(|e| ApiError::new(e, &caller.meta))?;

@@ -11,6 +11,7 @@ on_both_backends!(
     an_owner_rotates_another_users_key_for_hand_over,
     the_last_owner_can_be_neither_demoted_nor_removed,
     removing_a_user_ends_their_sessions_and_tokens,
+    removing_an_owner_revokes_the_service_account_keys_they_created_unless_kept,
     paging_returns_every_member_exactly_once,
     bad_input_gets_400_naming_the_field,
     the_users_page_searches_members_by_email_prefix,
@@ -444,4 +445,122 @@ async fn the_users_page_searches_members_by_email_prefix(backend: Backend) {
         .call_fn("members", &[("email", "a")])
         .await;
     assert_eq!(anonymous.status(), 401);
+}
+
+/// A service account named `name` (owner role) and one key for it, made with `token`.
+async fn account_with_key(app: &TestApp, token: &str, name: &str) -> String {
+    let created = app
+        .api(
+            Method::POST,
+            "/service_accounts",
+            Some(token),
+            Some(json!({"name": name, "role": "owner"})),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let key = app
+        .api(
+            Method::POST,
+            &format!("/service_accounts/{name}/api_keys"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(key.status(), 201);
+    key.json::<serde_json::Value>().await.unwrap()["result"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn removing_an_owner_revokes_the_service_account_keys_they_created_unless_kept(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (_ada, ada_token) = app.member_with_token("ada@example.com").await;
+    for email in ["grace@example.com", "alan@example.com"] {
+        app.member_with_token(email).await;
+        let id = app.user_id(email).await;
+        let promoted = app
+            .api(
+                Method::PATCH,
+                &format!("/users/{id}"),
+                Some(&ada_token),
+                Some(json!({"role": "owner"})),
+            )
+            .await;
+        assert_eq!(promoted.status(), 200);
+    }
+    let (_g, grace_token) = app.member_with_token("grace@example.com").await;
+    let (_a, alan_token) = app.member_with_token("alan@example.com").await;
+    let graces_key = account_with_key(&app, &grace_token, "graces-bot").await;
+    let alans_key = account_with_key(&app, &alan_token, "alans-bot").await;
+    let adas_key = account_with_key(&app, &ada_token, "adas-bot").await;
+    let works = |key: String| {
+        let app = &app;
+        async move {
+            app.api(Method::GET, "/users/me", Some(&key), None)
+                .await
+                .status()
+                .as_u16()
+        }
+    };
+
+    let grace = app.user_id("grace@example.com").await;
+    let bad = app
+        .api(
+            Method::DELETE,
+            &format!("/users/{grace}?revoke_created_keys=maybe"),
+            Some(&ada_token),
+            None,
+        )
+        .await;
+    assert_eq!(bad.status(), 400);
+    let removed = app
+        .api(
+            Method::DELETE,
+            &format!("/users/{grace}"),
+            Some(&ada_token),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status(), 204);
+    assert_eq!(
+        works(graces_key).await,
+        401,
+        "the key she made died with her membership"
+    );
+    assert_eq!(
+        works(adas_key.clone()).await,
+        200,
+        "others' keys are untouched"
+    );
+
+    let alan = app.user_id("alan@example.com").await;
+    let removed = app
+        .api(
+            Method::DELETE,
+            &format!("/users/{alan}?revoke_created_keys=false"),
+            Some(&ada_token),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status(), 204);
+    assert_eq!(works(alans_key).await, 200, "kept, as asked");
+    assert_eq!(
+        app.count_where(
+            "audit_events",
+            "action = 'user.removed' AND detail LIKE '%1 service-account keys they created revoked'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count_where(
+            "audit_events",
+            "action = 'user.removed' AND detail LIKE '%service-account keys they created kept'"
+        )
+        .await,
+        1
+    );
 }

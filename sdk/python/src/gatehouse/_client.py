@@ -159,9 +159,14 @@ class Users:
         data = self._t.request("PATCH", f"/users/{_segment(user_id)}", body={"role": role})
         return Member.from_json(_result(data))
 
-    def remove(self, user_id: str) -> None:
-        """Owners: remove a member; their tokens and sessions end at once."""
-        self._t.request("DELETE", f"/users/{_segment(user_id)}")
+    def remove(self, user_id: str, *, revoke_created_keys: bool = True) -> None:
+        """Owners: remove a member; their tokens and sessions end at once, and the
+        service-account keys they created are revoked unless ``revoke_created_keys=False``."""
+        self._t.request(
+            "DELETE",
+            f"/users/{_segment(user_id)}",
+            params={"revoke_created_keys": revoke_created_keys},
+        )
 
 
 class ServiceAccounts:
