@@ -1,8 +1,9 @@
 //! The HTML shell, the root component and the route table.
 use crate::components::layout::ConsoleLayout;
 use crate::pages::{
-    api_keys::ApiKeysPage, audit::AuditPage, credentials::CredentialsPage, home::HomePage,
-    iam::IamPage, identity_provider::IdentityProviderPage, not_found::NotFound,
+    api_keys::ApiKeysPage, audit::AuditPage, credentials::CredentialsPage,
+    emergency_revoke::EmergencyRevokePage, home::HomePage, iam::IamPage,
+    identity_provider::IdentityProviderPage, not_found::NotFound,
     service_accounts::ServiceAccountsPage, sign_in::SignInPage,
 };
 use leptos::prelude::*;
@@ -52,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("iam/api-keys") view=ApiKeysPage />
                     <Route path=path!("iam/audit") view=AuditPage />
                     <Route path=path!("iam/identity-provider") view=IdentityProviderPage />
+                    <Route path=path!("iam/emergency-revoke") view=EmergencyRevokePage />
                 </ParentRoute>
             </Routes>
         </Router>

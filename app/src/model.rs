@@ -125,6 +125,42 @@ pub struct ApiListMetadata {
     pub next_paging_token: Option<String>,
 }
 
+/// Which keys an emergency revoke considers.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    /// People's personal (CLI) tokens.
+    User,
+    /// Service-account keys.
+    ServiceAccount,
+    #[default]
+    All,
+}
+
+/// `POST /api/v1/api_keys/revoke`: revoke every live key matching all the given conditions.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeMatching {
+    /// Keys created strictly before this time (Unix seconds).
+    pub created_before: Option<i64>,
+    /// Keys created by this person or service account (email).
+    pub created_by: Option<String>,
+    /// `user`, `service_account` or `all` (the default).
+    pub kind: Option<KeyKind>,
+    /// Count only; revoke nothing.
+    pub dry_run: Option<bool>,
+}
+
+/// How many keys matched (a dry run) or were revoked.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchingCount {
+    pub count: u64,
+    pub dry_run: bool,
+}
+
 /// How many keys a "revoke all" revoked.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -249,8 +285,58 @@ pub fn format_timestamp(unix: i64) -> String {
     )
 }
 
+/// Parses `YYYY-MM-DDTHH:MM` (an HTML `datetime-local` value, or the CLI's `--created-before`),
+/// or a bare `YYYY-MM-DD` (midnight), as UTC; Unix seconds.
+pub fn parse_utc_datetime(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (date, time) = text.split_once(['T', ' ']).unwrap_or((text, "00:00"));
+    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (year, month, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (hour, minute) = (t.next()??, t.next()??);
+    let second = t.next().flatten().unwrap_or(0);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || !(0..24).contains(&hour)
+        || !(0..60).contains(&minute)
+        || !(0..60).contains(&second)
+    {
+        return None;
+    }
+    // Days-from-civil (H. Hinnant).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let unix = days * 86_400 + hour * 3600 + minute * 60 + second;
+    // Refuse dates that do not exist (31 February): they would not round-trip.
+    format_timestamp(unix)
+        .starts_with(&format!("{year:04}-{month:02}-{day:02}"))
+        .then_some(unix)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn datetimes_parse_as_utc() {
+        assert_eq!(super::parse_utc_datetime("1970-01-01T00:00"), Some(0));
+        assert_eq!(
+            super::parse_utc_datetime("2026-11-23T10:45"),
+            Some(1_795_430_700)
+        );
+        assert_eq!(super::parse_utc_datetime("2000-02-29"), Some(951_782_400));
+        assert_eq!(
+            super::parse_utc_datetime("2026-11-23 10:45:30"),
+            Some(1_795_430_730)
+        );
+        assert_eq!(super::parse_utc_datetime("2026-02-31"), None);
+        assert_eq!(super::parse_utc_datetime("yesterday"), None);
+        assert_eq!(super::parse_utc_datetime("2026-13-01"), None);
+    }
+
     #[test]
     fn timestamps_format_in_utc() {
         assert_eq!(super::format_timestamp(0), "1970-01-01 00:00 UTC");

@@ -5,6 +5,7 @@ pub const SIGN_IN: &str = "/signin";
 pub const CREDENTIALS: &str = "/credentials";
 pub const IAM: &str = "/iam";
 pub const IAM_IDENTITY_PROVIDER: &str = "/iam/identity-provider";
+pub const IAM_EMERGENCY_REVOKE: &str = "/iam/emergency-revoke";
 pub const SAML_LOGIN: &str = "/saml/login";
 pub const SAML_ACS: &str = "/saml/acs";
 pub const SAML_METADATA: &str = "/saml/metadata";

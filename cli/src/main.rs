@@ -7,7 +7,8 @@ mod client;
 mod credentials;
 
 use app::model::{
-    ApiKeyInfo, Identity, IdentityProvider, Member, NewToken, Role, ServiceAccountInfo,
+    ApiKeyInfo, Identity, IdentityProvider, KeyKind, MatchingCount, Member, NewToken,
+    RevokeMatching, Role, ServiceAccountInfo,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use client::{encode, Api, Failure};
@@ -146,6 +147,40 @@ enum ApiKeyCommand {
     },
     /// Revoke one key.
     Revoke { key_id: String },
+    /// Emergency revoke: every live key matching all the conditions, in one step (owners).
+    RevokeMatching {
+        /// Keys created before this time: Unix seconds, `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM` (UTC).
+        #[arg(long)]
+        created_before: Option<String>,
+        /// Keys created by this person or service account (email).
+        #[arg(long)]
+        created_by: Option<String>,
+        #[arg(long, value_enum, default_value_t = KindArg::All)]
+        kind: KindArg,
+        /// Only count what would be revoked.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    User,
+    ServiceAccount,
+    All,
+}
+
+impl From<KindArg> for KeyKind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::User => KeyKind::User,
+            KindArg::ServiceAccount => KeyKind::ServiceAccount,
+            KindArg::All => KeyKind::All,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -553,6 +588,65 @@ fn api_key(ctx: &Context, command: ApiKeyCommand) -> Result<(), Exit> {
             ctx.print(&json!({"revoked": key_id}), || {
                 println!("Revoked key {key_id}.")
             })
+        }
+        ApiKeyCommand::RevokeMatching {
+            created_before,
+            created_by,
+            kind,
+            dry_run,
+            yes,
+        } => {
+            let created_before = match created_before {
+                Some(text) => Some(
+                    text.trim()
+                        .parse::<i64>()
+                        .ok()
+                        .or_else(|| app::model::parse_utc_datetime(&text))
+                        .ok_or_else(|| {
+                            Exit::Usage(format!(
+                                "--created-before {text:?}: give Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)"
+                            ))
+                        })?,
+                ),
+                None => None,
+            };
+            let body = |dry_run: bool| {
+                serde_json::to_value(RevokeMatching {
+                    created_before,
+                    created_by: created_by.clone(),
+                    kind: Some(kind.into()),
+                    dry_run: Some(dry_run),
+                })
+                .map_err(|e| Exit::Refused(e.to_string()))
+            };
+            let counted: MatchingCount = api.post("/api_keys/revoke", Some(body(true)?))?;
+            if dry_run {
+                return ctx.print(&counted, || {
+                    println!(
+                        "{} live keys match; nothing revoked (dry run).",
+                        counted.count
+                    )
+                });
+            }
+            if counted.count == 0 {
+                return ctx.print(&counted, || {
+                    println!("No live key matches; nothing revoked.")
+                });
+            }
+            if !yes
+                && !confirm(
+                    &format!("Revoke {} keys now?", counted.count),
+                    format!(
+                        "refusing to revoke {} keys without confirmation: pass --yes when not on a terminal",
+                        counted.count
+                    ),
+                )?
+            {
+                eprintln!("Nothing revoked.");
+                return Ok(());
+            }
+            let done: MatchingCount = api.post("/api_keys/revoke", Some(body(false)?))?;
+            ctx.print(&done, || println!("Revoked {} keys.", done.count))
         }
     }
 }

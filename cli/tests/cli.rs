@@ -670,3 +670,92 @@ async fn owners_see_the_identity_provider_and_the_sp_metadata() {
     assert_eq!(code(&refused), 1);
     assert!(text(&refused).1.contains("owner"), "{:?}", text(&refused));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emergency_revoke_from_the_command_line_counts_confirms_and_revokes() {
+    let s = server().await;
+    let owner = Some(s.owner_token.as_str());
+    assert_eq!(
+        code(&s.run(
+            owner,
+            &["service-account", "create", "--name", "leaky"],
+            None
+        )),
+        0
+    );
+    let key = s.run(
+        owner,
+        &[
+            "service-account",
+            "create-api-key",
+            "--name",
+            "leaky",
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    let key: serde_json::Value = serde_json::from_slice(&key.stdout).unwrap();
+    let key = key["token"].as_str().unwrap().to_string();
+    let dry = s.run(
+        owner,
+        &[
+            "api-key",
+            "revoke-matching",
+            "--kind",
+            "service-account",
+            "--dry-run",
+        ],
+        None,
+    );
+    assert_eq!(code(&dry), 0, "{:?}", text(&dry));
+    assert!(
+        text(&dry).0.contains("1 live keys match"),
+        "{:?}",
+        text(&dry)
+    );
+    let unconfirmed = s.run(
+        owner,
+        &["api-key", "revoke-matching", "--kind", "service-account"],
+        None,
+    );
+    assert_eq!(code(&unconfirmed), 2, "no terminal, no --yes");
+    assert_eq!(
+        code(&s.run(Some(&key), &["whoami"], None)),
+        0,
+        "still alive"
+    );
+    let bad_date = s.run(
+        owner,
+        &[
+            "api-key",
+            "revoke-matching",
+            "--created-before",
+            "soon",
+            "--yes",
+        ],
+        None,
+    );
+    assert_eq!(code(&bad_date), 2);
+    let done = s.run(
+        owner,
+        &[
+            "api-key",
+            "revoke-matching",
+            "--kind",
+            "service-account",
+            "--created-before",
+            "2999-01-01",
+            "--yes",
+        ],
+        None,
+    );
+    assert_eq!(code(&done), 0, "{:?}", text(&done));
+    assert!(text(&done).0.contains("Revoked 1 keys"));
+    assert_eq!(code(&s.run(Some(&key), &["whoami"], None)), 1, "revoked");
+    assert_eq!(
+        code(&s.run(owner, &["whoami"], None)),
+        0,
+        "personal tokens untouched"
+    );
+}

@@ -146,3 +146,28 @@ test('the identity provider page shows owners the IdP, its certificates and the 
   await expect(collaborator.getByTestId('owners-only')).toBeVisible();
   await expect(collaborator.getByTestId('idp-details')).toHaveCount(0);
 });
+
+test('emergency revoke shows a live count and revokes only after the organization name is typed', async ({ page }) => {
+  await signInAs(page, 'Ada Lovelace', '/iam');
+  const token = await ownerToken(page);
+  const name = `er-bot-${Date.now()}`;
+  expect((await api(token, 'POST', '/service_accounts', { name })).status).toBe(201);
+  const created = await (await api(token, 'POST', `/service_accounts/${name}/api_keys`)).json();
+  const key: string = created.result.token;
+
+  await page.goto(`${DEV_CONSOLE}/iam/emergency-revoke`);
+  await expect(page.getByTestId('revoke-preview')).toHaveText('Name at least one condition.');
+  await page.getByLabel('Keys').selectOption('service_account');
+  await page.getByLabel('Created by (email, optional)').fill('ada@example.com');
+  await expect(page.getByTestId('revoke-preview')).toHaveText(/^\d+ live keys? match\.$/);
+  const revoke = page.getByRole('button', { name: 'Revoke matching keys' });
+  await expect(revoke).toBeDisabled();
+  await page.getByLabel(/Type the organization's name/).fill('Acme ML (wrong)');
+  await expect(revoke).toBeDisabled();
+  await page.getByLabel(/Type the organization's name/).fill('Acme ML (dev)');
+  await revoke.click();
+  await expect(page.getByTestId('revoke-result')).toHaveText(/^Revoked \d+ keys?\.$/);
+  await expect(page.getByTestId('revoke-preview')).toHaveText('0 live keys match.');
+  expect((await api(key, 'GET', '/users/me')).status).toBe(401);
+  expect((await api(token, 'GET', '/users/me')).status).toBe(200);
+});

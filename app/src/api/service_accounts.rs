@@ -119,3 +119,31 @@ pub async fn list_audit(
     .await
     .map_err(auth::refuse)
 }
+
+/// Emergency revoke, or (with `dry_run`) the count it would revoke. The console asks for the
+/// organization's name before revoking; the server checks it, so a stray request cannot.
+#[server(prefix = "/fn", endpoint = "owner/revoke_matching")]
+pub async fn revoke_matching_keys(
+    created_before: Option<i64>,
+    created_by: Option<String>,
+    kind: crate::model::KeyKind,
+    dry_run: bool,
+    confirm_organization: Option<String>,
+) -> Result<u64, AppError> {
+    use crate::server::{auth, service_accounts as sa};
+    let (state, actor, meta) = auth::require_actor().await?;
+    actor.require_owner().map_err(auth::refuse)?;
+    if !dry_run && confirm_organization.as_deref().map(str::trim) != Some(state.org.name.as_str()) {
+        return Err(auth::refuse(AppError::InvalidInput(
+            "type the organization's name to confirm".into(),
+        )));
+    }
+    let filter = sa::KeyFilter {
+        created_before,
+        created_by: created_by.filter(|e| !e.trim().is_empty()),
+        kind,
+    };
+    sa::revoke_matching(&state.db, &state.clock, &actor, &meta, &filter, dry_run)
+        .await
+        .map_err(auth::refuse)
+}

@@ -8,6 +8,7 @@ pub fn IamTabs(active: &'static str) -> impl IntoView {
         ("/iam/service-accounts", "Service accounts"),
         ("/iam/api-keys", "API keys"),
         ("/iam/audit", "Audit log"),
+        (crate::urls::IAM_EMERGENCY_REVOKE, "Emergency revoke"),
         (crate::urls::IAM_IDENTITY_PROVIDER, "Identity provider"),
     ];
     view! {

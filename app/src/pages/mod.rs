@@ -1,6 +1,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod credentials;
+pub mod emergency_revoke;
 pub mod home;
 pub mod iam;
 pub mod identity_provider;

@@ -779,3 +779,135 @@ mod tests {
         );
     }
 }
+
+/// Which keys an emergency revoke takes: all conditions hold together.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct KeyFilter {
+    /// Keys created strictly before this Unix time.
+    pub created_before: Option<i64>,
+    /// Keys created by this person or service account (email, case-insensitive).
+    pub created_by: Option<String>,
+    pub kind: crate::model::KeyKind,
+}
+
+impl KeyFilter {
+    /// A filter that names nothing would take every key of the organisation: say so explicitly
+    /// with `kind: all` plus another condition, or pick a kind.
+    fn check(&self) -> Result<(), AppError> {
+        if self.created_before.is_none()
+            && self.created_by.is_none()
+            && self.kind == crate::model::KeyKind::All
+        {
+            return Err(AppError::InvalidInput(
+                "name at least one condition: created_before, created_by, or a kind other than all"
+                    .into(),
+            ));
+        }
+        if let Some(email) = &self.created_by {
+            if email.trim().is_empty() || email.len() > 320 {
+                return Err(AppError::InvalidInput(
+                    "created_by must be an email address".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `WHERE` conditions after `org_id = $1 AND revoked_at IS NULL`, binding from `$first`.
+    fn conditions(&self, first: usize) -> (String, Vec<FilterValue>) {
+        let mut sql = String::new();
+        let mut values = Vec::new();
+        let mut n = first;
+        if let Some(before) = self.created_before {
+            sql.push_str(&format!(" AND created_at < ${n}"));
+            values.push(FilterValue::Int(before));
+            n += 1;
+        }
+        if let Some(email) = &self.created_by {
+            sql.push_str(&format!(" AND LOWER(created_by_email) = ${n}"));
+            values.push(FilterValue::Text(email.trim().to_lowercase()));
+        }
+        match self.kind {
+            crate::model::KeyKind::User => sql.push_str(" AND owner_kind = 'user'"),
+            crate::model::KeyKind::ServiceAccount => {
+                sql.push_str(" AND owner_kind = 'service_account'")
+            }
+            crate::model::KeyKind::All => {}
+        }
+        (sql, values)
+    }
+}
+
+enum FilterValue {
+    Int(i64),
+    Text(String),
+}
+
+/// Emergency revoke: every live key of the organisation that matches `filter` (personal
+/// tokens and service-account keys alike), in one transaction with one audit row naming the
+/// filter and the count. With `dry_run`, only counts. Returns the count.
+pub async fn revoke_matching(
+    db: &Db,
+    clock: &Clock,
+    actor: &Actor,
+    meta: &RequestMeta,
+    filter: &KeyFilter,
+    dry_run: bool,
+) -> Result<u64, AppError> {
+    actor.require_owner()?;
+    filter.check()?;
+    let (conditions, values) = filter.conditions(if dry_run { 2 } else { 4 });
+    let run = async {
+        let mut tx = db.begin_write().await?;
+        let now = clock.unix();
+        let count = if dry_run {
+            let sql = format!(
+                "SELECT COUNT(*) AS n FROM api_tokens WHERE org_id = $1 AND revoked_at IS NULL{conditions}"
+            );
+            let mut query = sqlx::query(&sql).bind(&actor.org_id);
+            for v in &values {
+                query = match v {
+                    FilterValue::Int(i) => query.bind(*i),
+                    FilterValue::Text(t) => query.bind(t.clone()),
+                };
+            }
+            let n: i64 = query.fetch_one(&mut *tx).await?.try_get("n")?;
+            u64::try_from(n).unwrap_or(0)
+        } else {
+            let sql = format!(
+                "UPDATE api_tokens SET revoked_at = $2, revoked_by = $3 \
+                 WHERE org_id = $1 AND revoked_at IS NULL{conditions}"
+            );
+            let mut query = sqlx::query(&sql)
+                .bind(&actor.org_id)
+                .bind(now)
+                .bind(&actor.id);
+            for v in &values {
+                query = match v {
+                    FilterValue::Int(i) => query.bind(*i),
+                    FilterValue::Text(t) => query.bind(t.clone()),
+                };
+            }
+            let revoked = query.execute(&mut *tx).await?.rows_affected();
+            let described = serde_json::to_string(filter).unwrap_or_default();
+            audit::record(
+                &mut *tx,
+                now,
+                Some(actor),
+                meta,
+                "api_key.revoked_matching",
+                Target {
+                    kind: "organization",
+                    id: Some(&actor.org_id),
+                    email: None,
+                },
+                Some(&format!("{revoked} keys revoked matching {described}")),
+            )
+            .await?;
+            revoked
+        };
+        tx.commit().await?;
+        Ok(Outcome::Done(count))
+    };
+    finish(run.await, meta, "revoking matching keys")
+}

@@ -52,6 +52,32 @@ def test_owners_read_the_identity_provider_and_collaborators_cannot(
         collaborator.identity_provider()
 
 
+def test_emergency_revoke_counts_then_revokes_what_matches(
+    server: Server, owner_token: str
+) -> None:
+    gh = Gatehouse(host=server.base, token=owner_token)
+    name = unique("leaky")
+    gh.service_accounts.create(name)
+    keys = [gh.service_accounts.create_api_key(name) for _ in range(2)]
+    email = gh.service_accounts.get(name).email
+    with pytest.raises(InvalidRequest):
+        gh.api_keys.revoke_matching()
+    made_by_ada = gh.api_keys.revoke_matching(
+        kind="service_account", created_by="ada@example.com", dry_run=True
+    )
+    assert made_by_ada >= 2
+    assert Gatehouse(host=server.base, token=keys[0].token).whoami().email == email
+    assert (
+        gh.api_keys.revoke_matching(kind="service_account", created_by="ada@example.com")
+        == made_by_ada
+    )
+    for key in keys:
+        with pytest.raises(NotAuthenticated):
+            Gatehouse(host=server.base, token=key.token).whoami()
+    assert gh.whoami().email == "ada@example.com", "personal tokens are another kind"
+    gh.service_accounts.delete(name)
+
+
 def test_a_service_account_through_its_whole_life(server: Server, owner_token: str) -> None:
     gh = Gatehouse(host=server.base, token=owner_token)
     name = unique("etl")
@@ -300,6 +326,7 @@ SDK_METHODS: Dict[Tuple[str, str], Callable[[Gatehouse], object]] = {
     ("GET", "/api/v1/api_keys"): lambda g: g.api_keys.list,
     ("DELETE", "/api/v1/api_keys/{key_id}"): lambda g: g.api_keys.revoke,
     ("GET", "/api/v1/identity_provider"): lambda g: g.identity_provider,
+    ("POST", "/api/v1/api_keys/revoke"): lambda g: g.api_keys.revoke_matching,
 }
 
 

@@ -65,6 +65,7 @@ fn documented_routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
         .routes(routes!(service_accounts::revoke_all))
         .routes(routes!(service_accounts::revoke_key))
         .routes(routes!(service_accounts::list_api_keys))
+        .routes(routes!(service_accounts::revoke_matching))
         .routes(routes!(identity_provider::get))
         .split_for_parts()
 }

@@ -4,8 +4,8 @@ use super::{query_problem, ApiError, ApiJson, ErrorResponse, Owner};
 use crate::state::ServerState;
 use app::error::AppError;
 use app::model::{
-    ApiKeyInfo, ApiList, ApiListMetadata, ApiResult as Envelope, NewToken, RevokedCount, Role,
-    ServiceAccountInfo, TokenInfo,
+    ApiKeyInfo, ApiList, ApiListMetadata, ApiResult as Envelope, MatchingCount, NewToken,
+    RevokeMatching, RevokedCount, Role, ServiceAccountInfo, TokenInfo,
 };
 use app::server::service_accounts as sa;
 use axum::extract::rejection::QueryRejection;
@@ -292,5 +292,39 @@ pub async fn list_api_keys(
         metadata: ApiListMetadata {
             next_paging_token: page.next_paging_token,
         },
+    }))
+}
+
+/// Emergency revoke (owners): every live key of the organisation — personal tokens and
+/// service-account keys — matching **all** the given conditions, in one transaction with one
+/// audit row. At least one condition is required (`kind: all` alone would take every key).
+/// `dry_run` only counts.
+#[utoipa::path(post, path = "/api/v1/api_keys/revoke", tag = "service accounts", security(("bearer" = [])),
+    request_body = RevokeMatching,
+    responses((status = 200, body = Envelope<MatchingCount>), (status = 400, body = ErrorResponse),
+        (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
+pub async fn revoke_matching(
+    State(state): State<ServerState>,
+    Owner(caller): Owner,
+    ApiJson(body): ApiJson<RevokeMatching>,
+) -> ApiResult<Envelope<MatchingCount>> {
+    let dry_run = body.dry_run.unwrap_or(false);
+    let filter = sa::KeyFilter {
+        created_before: body.created_before,
+        created_by: body.created_by,
+        kind: body.kind.unwrap_or_default(),
+    };
+    let count = sa::revoke_matching(
+        &state.app.db,
+        &state.app.clock,
+        &caller.actor,
+        &caller.meta,
+        &filter,
+        dry_run,
+    )
+    .await
+    .map_err(fail(&caller))?;
+    Ok(Json(Envelope {
+        result: MatchingCount { count, dry_run },
     }))
 }

@@ -15,6 +15,7 @@ on_both_backends!(
     the_keys_view_filters_by_email_and_revokes_one_key,
     concurrent_key_creation_racing_revoke_all_loses_nothing,
     every_owner_server_function_refuses_collaborators_and_anonymous_callers,
+    emergency_revoke_takes_exactly_the_matching_keys_in_one_audited_step,
 );
 
 /// An owner's token, for the API.
@@ -697,6 +698,10 @@ async fn every_owner_server_function_refuses_collaborators_and_anonymous_callers
         ("account", "target"),
         ("key_id", "tok_00000000000000000000000000000000"),
         ("email", ""),
+        ("kind", "all"),
+        ("created_by", "ada@example.com"),
+        ("dry_run", "false"),
+        ("confirm_organization", "Test Org"),
     ];
     let mut owner_only = 0;
     let paths: Vec<(String, String)> = leptos::server_fn::axum::server_fn_paths()
@@ -748,4 +753,121 @@ async fn every_owner_server_function_refuses_collaborators_and_anonymous_callers
         app.count("users").await,
     );
     assert_eq!(before, after, "no refused call changed anything");
+}
+
+async fn emergency_revoke_takes_exactly_the_matching_keys_in_one_audited_step(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let owner = owner(&app).await;
+    let (grace_browser, grace_token) = app.member_with_token("grace@example.com").await;
+    create_account(&app, &owner, "old-bot").await;
+    let old_keys = [
+        create_key(&app, &owner, "old-bot").await,
+        create_key(&app, &owner, "old-bot").await,
+    ];
+    let t = app.state.app.clock.unix() + 50;
+    app.advance(100);
+    let new_key = create_key(&app, &owner, "old-bot").await;
+    let works = |key: String| {
+        let app = &app;
+        async move {
+            app.api(Method::GET, "/users/me", Some(&key), None)
+                .await
+                .status()
+                .as_u16()
+        }
+    };
+    let revoke = |body: Value| {
+        let app = &app;
+        let owner = owner.clone();
+        async move {
+            app.api(Method::POST, "/api_keys/revoke", Some(&owner), Some(body))
+                .await
+        }
+    };
+    let audited = || app.count_where("audit_events", "action = 'api_key.revoked_matching'");
+
+    for bad in [
+        json!({}),
+        json!({"kind": "all"}),
+        json!({"kind": "bogus"}),
+        json!({"created_by": ""}),
+        json!({"kind": "user", "typo": 1}),
+    ] {
+        assert_eq!(revoke(bad.clone()).await.status(), 400, "{bad}");
+    }
+    let counted: Value = revoke(json!({"kind": "service_account", "dry_run": true}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(counted["result"], json!({"count": 3, "dry_run": true}));
+    let graces: Value =
+        revoke(json!({"kind": "user", "created_by": "GRACE@example.com", "dry_run": true}))
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(graces["result"]["count"], 1, "her one personal token");
+    assert_eq!(
+        audited().await,
+        0,
+        "dry runs change nothing and audit nothing"
+    );
+    assert_eq!(works(old_keys[0].clone()).await, 200);
+
+    let done: Value = revoke(json!({"kind": "service_account", "created_before": t}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["result"], json!({"count": 2, "dry_run": false}));
+    for key in &old_keys {
+        assert_eq!(works(key.clone()).await, 401, "made before the cut-off");
+    }
+    assert_eq!(works(new_key).await, 200, "made after it");
+    assert_eq!(works(grace_token.clone()).await, 200, "another kind");
+    assert_eq!(works(owner.clone()).await, 200);
+    assert_eq!(audited().await, 1, "one row for the whole revocation");
+    assert_eq!(
+        app.count_where(
+            "audit_events",
+            "action = 'api_key.revoked_matching' AND detail LIKE '2 keys revoked matching %service_account%'"
+        )
+        .await,
+        1
+    );
+
+    // The console's server function wants the organization's name before it revokes.
+    let (console, _) = app.member_with_token("ada@example.com").await;
+    let refused = console
+        .call_fn(
+            "owner/revoke_matching",
+            &[
+                ("kind", "user"),
+                ("dry_run", "false"),
+                ("confirm_organization", "Wrong Org"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), 400);
+    assert_eq!(works(grace_token.clone()).await, 200, "nothing revoked");
+    let confirmed = console
+        .call_fn(
+            "owner/revoke_matching",
+            &[
+                ("kind", "user"),
+                ("created_by", "grace@example.com"),
+                ("dry_run", "false"),
+                ("confirm_organization", "Test Org"),
+            ],
+        )
+        .await;
+    assert_eq!(confirmed.status(), 200);
+    assert_eq!(confirmed.text().await.unwrap(), "1");
+    assert_eq!(works(grace_token).await, 401);
+    assert_eq!(
+        grace_browser.me(None).await.status(),
+        200,
+        "sessions are not keys"
+    );
 }

@@ -227,6 +227,25 @@ class ApiKeys:
     def revoke(self, key_id: str) -> None:
         self._t.request("DELETE", f"/api_keys/{_segment(key_id)}")
 
+    def revoke_matching(
+        self,
+        *,
+        created_before: Optional[int] = None,
+        created_by: Optional[str] = None,
+        kind: str = "all",
+        dry_run: bool = False,
+    ) -> int:
+        """Emergency revoke: every live key matching all the conditions (``kind`` is ``user``,
+        ``service_account`` or ``all``; at least one condition besides ``kind="all"``), in one
+        step. With ``dry_run`` only counts. Returns the count."""
+        body: Dict[str, Any] = {"kind": kind, "dry_run": dry_run}
+        if created_before is not None:
+            body["created_before"] = created_before
+        if created_by is not None:
+            body["created_by"] = created_by
+        data = _result(self._t.request("POST", "/api_keys/revoke", body=body))
+        return int(data["count"])
+
 
 class Gatehouse:
     """A Gatehouse client.
