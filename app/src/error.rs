@@ -27,13 +27,19 @@ pub enum AppError {
     Unavailable,
     #[error("The request is too large.")]
     TooLarge,
+    #[error("This token expired at {expired_at} (Unix seconds). Create a new one.")]
+    TokenExpired { expired_at: i64 },
+    #[error("This key may not be used from {source_ip}: it is limited to certain networks.")]
+    SourceNotAllowed { source_ip: String },
 }
 
 impl AppError {
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::Unauthorized => 401,
+            AppError::Unauthorized
+            | AppError::TokenExpired { .. }
+            | AppError::SourceNotAllowed { .. } => 401,
             AppError::OwnersOnly => 403,
             AppError::InvalidInput(_) => 400,
             AppError::NotFound => 404,

@@ -125,6 +125,133 @@ pub struct ApiListMetadata {
     pub next_paging_token: Option<String>,
 }
 
+/// The time now, Unix seconds: the browser's clock after hydration, the system's on the server.
+pub fn now_unix() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        (js_sys::Date::now() / 1000.0) as i64
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or_default()
+    }
+}
+
+/// "expires in 12 days", "expires today", "expired 3 days ago", "never expires".
+pub fn expiry_text(expires_at: Option<i64>, now: i64) -> String {
+    let Some(at) = expires_at else {
+        return "never expires".to_string();
+    };
+    if at <= now {
+        return match (now - at) / 86_400 {
+            0 => "expired today".to_string(),
+            1 => "expired yesterday".to_string(),
+            n => format!("expired {n} days ago"),
+        };
+    }
+    match (at - now) / 86_400 {
+        0 => "expires today".to_string(),
+        1 => "expires tomorrow".to_string(),
+        n => format!("expires in {n} days"),
+    }
+}
+
+/// A network in CIDR notation (`10.0.0.0/8`, `2001:db8::/32`, or one address).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    network: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// Parses and normalises (host bits cleared); a bare address is a /32 or /128.
+    pub fn parse(text: &str) -> Result<Cidr, String> {
+        let text = text.trim();
+        let (addr, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text, None),
+        };
+        let addr: std::net::IpAddr = addr.parse().map_err(|_| {
+            format!("{text:?} is not an IP network (like 10.0.0.0/8 or 2001:db8::/32)")
+        })?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("{text:?}: the prefix length must be 0 to {max}"))?,
+            None => max,
+        };
+        Ok(Cidr {
+            network: mask(addr, prefix),
+            prefix,
+        })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let ip = match (self.network, ip) {
+            (std::net::IpAddr::V4(_), std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+                Some(v4) => std::net::IpAddr::V4(v4),
+                None => return false,
+            },
+            (_, ip) => ip,
+        };
+        ip.is_ipv4() == self.network.is_ipv4() && mask(ip, self.prefix) == self.network
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
+fn mask(addr: std::net::IpAddr, prefix: u8) -> std::net::IpAddr {
+    match addr {
+        std::net::IpAddr::V4(v4) => {
+            let bits = u32::from(v4);
+            let m = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(prefix))
+            };
+            std::net::IpAddr::V4((bits & m).into())
+        }
+        std::net::IpAddr::V6(v6) => {
+            let bits = u128::from(v6);
+            let m = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(prefix))
+            };
+            std::net::IpAddr::V6((bits & m).into())
+        }
+    }
+}
+
+/// Parses a list of networks, at most 32, normalised and without duplicates.
+pub fn parse_cidrs<S: AsRef<str>>(items: &[S]) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in items
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|i| !i.trim().is_empty())
+    {
+        let cidr = Cidr::parse(item)?.to_string();
+        if !out.contains(&cidr) {
+            out.push(cidr);
+        }
+    }
+    if out.len() > 32 {
+        return Err("at most 32 networks per key".into());
+    }
+    Ok(out)
+}
+
 /// Which keys an emergency revoke considers.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,6 +331,17 @@ pub struct TokenInfo {
     pub last_six: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// Unix seconds after which the key stops working; `null`: never.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    /// The client address of the last use (written at most once a minute).
+    #[serde(default)]
+    pub last_used_ip: Option<String>,
+    #[serde(default)]
+    pub last_used_user_agent: Option<String>,
+    /// Networks the key may be used from; empty: anywhere.
+    #[serde(default)]
+    pub allowed_cidrs: Vec<String>,
 }
 
 /// A freshly issued token: the only response that ever contains the plaintext.
@@ -321,6 +459,56 @@ pub fn parse_utc_datetime(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn networks_parse_normalise_and_match() {
+        use super::Cidr;
+        let net = Cidr::parse("10.1.2.3/8").unwrap();
+        assert_eq!(net.to_string(), "10.0.0.0/8");
+        assert!(net.contains("10.200.0.1".parse().unwrap()));
+        assert!(!net.contains("11.0.0.1".parse().unwrap()));
+        assert!(
+            net.contains("::ffff:10.0.0.9".parse().unwrap()),
+            "IPv4-mapped IPv6"
+        );
+        let v6 = Cidr::parse("2001:db8::1/32").unwrap();
+        assert_eq!(v6.to_string(), "2001:db8::/32");
+        assert!(v6.contains("2001:db8:ffff::1".parse().unwrap()));
+        assert!(!v6.contains("10.0.0.1".parse().unwrap()));
+        assert_eq!(
+            Cidr::parse("192.0.2.7").unwrap().to_string(),
+            "192.0.2.7/32"
+        );
+        assert!(Cidr::parse("10.0.0.0/33").is_err());
+        assert!(Cidr::parse("example.com/8").is_err());
+        assert_eq!(
+            super::parse_cidrs(&["10.0.0.0/8", " 10.9.9.9/8 ", ""]).unwrap(),
+            vec!["10.0.0.0/8"]
+        );
+        assert!(Cidr::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("203.0.113.5".parse().unwrap()));
+    }
+
+    #[test]
+    fn expiry_reads_naturally() {
+        let now = 1_000_000_000;
+        assert_eq!(super::expiry_text(None, now), "never expires");
+        assert_eq!(
+            super::expiry_text(Some(now + 40 * 86_400 + 5), now),
+            "expires in 40 days"
+        );
+        assert_eq!(
+            super::expiry_text(Some(now + 86_400 + 5), now),
+            "expires tomorrow"
+        );
+        assert_eq!(super::expiry_text(Some(now + 5), now), "expires today");
+        assert_eq!(super::expiry_text(Some(now - 5), now), "expired today");
+        assert_eq!(
+            super::expiry_text(Some(now - 3 * 86_400 - 5), now),
+            "expired 3 days ago"
+        );
+    }
+
+    #[test]
     fn datetimes_parse_as_utc() {
         assert_eq!(super::parse_utc_datetime("1970-01-01T00:00"), Some(0));
         assert_eq!(
@@ -382,6 +570,14 @@ pub struct ApiKeyInfo {
     pub created_at: i64,
     pub created_by: Option<String>,
     pub last_used_at: Option<i64>,
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    #[serde(default)]
+    pub last_used_ip: Option<String>,
+    #[serde(default)]
+    pub last_used_user_agent: Option<String>,
+    #[serde(default)]
+    pub allowed_cidrs: Vec<String>,
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

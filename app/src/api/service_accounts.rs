@@ -42,17 +42,44 @@ pub async fn delete_service_account(account: String) -> Result<(), AppError> {
         .map_err(auth::refuse)
 }
 
+/// A new key for `account`: an optional name, expiry (Unix seconds) and networks (CIDRs
+/// separated by commas, spaces or new lines).
 #[server(prefix = "/fn", endpoint = "owner/create_api_key")]
-pub async fn create_api_key(account: String, name: Option<String>) -> Result<NewToken, AppError> {
+pub async fn create_api_key(
+    account: String,
+    name: Option<String>,
+    expires_at: Option<i64>,
+    allowed_cidrs: Option<String>,
+) -> Result<NewToken, AppError> {
     use crate::server::{auth, service_accounts as sa};
     let (state, actor, meta) = auth::require_actor().await?;
-    sa::create_key(
+    let request = sa::NewKeyRequest {
+        name,
+        expires_at,
+        allowed_cidrs: allowed_cidrs
+            .unwrap_or_default()
+            .split([',', ' ', '\n', '\r', '\t'])
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect(),
+    };
+    sa::create_key(&state.db, &state.clock, &actor, &meta, &account, &request)
+        .await
+        .map_err(auth::refuse)
+}
+
+/// Overlapping rotation: a new key now, the old one working for `grace_seconds` more.
+#[server(prefix = "/fn", endpoint = "owner/rotate_api_key")]
+pub async fn rotate_api_key(key_id: String, grace_seconds: i64) -> Result<NewToken, AppError> {
+    use crate::server::{auth, service_accounts as sa};
+    let (state, actor, meta) = auth::require_actor().await?;
+    sa::rotate_key_with_grace(
         &state.db,
         &state.clock,
         &actor,
         &meta,
-        &account,
-        name.as_deref(),
+        &key_id,
+        grace_seconds,
     )
     .await
     .map_err(auth::refuse)
@@ -80,6 +107,7 @@ pub async fn revoke_all_keys(account: String) -> Result<u64, AppError> {
 pub async fn list_api_keys(
     email: Option<String>,
     paging_token: Option<String>,
+    unused_for_days: Option<u32>,
 ) -> Result<ApiKeyPage, AppError> {
     use crate::server::{auth, service_accounts as sa};
     let (state, actor, meta) = auth::require_actor().await?;
@@ -87,8 +115,9 @@ pub async fn list_api_keys(
         email: email.filter(|e| !e.trim().is_empty()),
         count: None,
         paging_token,
+        unused_for_days,
     };
-    sa::list_api_keys(&state.db, &actor, &meta, &query)
+    sa::list_api_keys(&state.db, &state.clock, &actor, &meta, &query)
         .await
         .map_err(auth::refuse)
 }

@@ -1,12 +1,16 @@
 //! Users & IAM → API keys (owners): every active key of the organization, filterable by
-//! service-account email (exact or prefix), each revocable on its own. Keyset-paged.
-use crate::api::service_accounts::{list_api_keys, RevokeApiKey};
-use crate::components::dialogs::ConfirmDialog;
+//! service-account email (exact or prefix) or by staleness, each revocable on its own; a
+//! service-account key can be rotated with an overlap. Keyset-paged.
+
+/// Keys unused this long are highlighted (and what the stale filter shows).
+const STALE_DAYS: u32 = 90;
+use crate::api::service_accounts::{list_api_keys, RevokeApiKey, RotateApiKey};
+use crate::components::dialogs::{ConfirmDialog, NewTokenDialog};
 use crate::components::error_box::ErrorBox;
 use crate::components::filter_form::FilterForm;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
 use crate::components::pager::Pager;
-use crate::model::{format_timestamp, ApiKeyInfo, Me, Role};
+use crate::model::{expiry_text, format_timestamp, now_unix, ApiKeyInfo, Me, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -24,24 +28,40 @@ pub fn ApiKeysPage() -> impl IntoView {
 #[component]
 fn ApiKeysManager() -> impl IntoView {
     let revoke = ServerAction::<RevokeApiKey>::new();
+    let rotate = ServerAction::<RotateApiKey>::new();
     let filter = RwSignal::new(String::new());
+    let stale_only = RwSignal::new(false);
     let pages = RwSignal::new(vec![None::<String>]);
     let keys = Resource::new(
         move || {
             (
                 filter.get(),
                 pages.get().last().cloned().flatten(),
+                stale_only.get(),
                 revoke.version().get(),
+                rotate.version().get(),
             )
         },
-        |(email, token, _)| list_api_keys(Some(email), token),
+        |(email, token, stale, _, _)| {
+            list_api_keys(Some(email), token, stale.then_some(STALE_DAYS))
+        },
     );
     let pending = RwSignal::new(None::<ApiKeyInfo>);
+    let rotating = RwSignal::new(None::<ApiKeyInfo>);
+    let grace = RwSignal::new("86400".to_string());
+    let rotated = rotate.value();
+    let now = now_unix();
     view! {
         <section class="card">
             <FilterForm filter pages id="key-filter" label="Service account email"
                 placeholder="exact or prefix, e.g. etl-" />
+            <label class="check">
+                <input type="checkbox" prop:checked=move || stale_only.get()
+                    on:change=move |ev| { stale_only.set(event_target_checked(&ev)); pages.set(vec![None]); } />
+                {format!(" Only keys unused for {STALE_DAYS} days or more")}
+            </label>
             {move || revoke.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error /> })}
+            {move || rotate.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error /> })}
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match keys.await {
@@ -55,21 +75,31 @@ fn ApiKeysManager() -> impl IntoView {
                             view! {
                                 <table class="table" data-testid="key-table">
                                     <thead><tr>
-                                        <th>"Owner"</th><th>"Key"</th><th>"Name"</th><th>"Created"</th><th>"Created by"</th><th>"Last used"</th><th class="actions"></th>
+                                        <th>"Owner"</th><th>"Key"</th><th>"Name"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th class="actions">"Actions"</th>
                                     </tr></thead>
                                     <tbody>
                                         {page.results.into_iter().map(|k| {
-                                            let k2 = k.clone();
+                                            let (k2, k3) = (k.clone(), k.clone());
+                                            let unused_since = k.last_used_at.unwrap_or(k.created_at);
+                                            let stale = now - unused_since >= i64::from(STALE_DAYS) * 86_400;
+                                            let expired = k.expires_at.is_some_and(|at| at <= now);
                                             view! {
-                                                <tr data-key=k.last_six.clone()>
+                                                <tr data-key=k.last_six.clone() class:stale=stale>
                                                     <td>{k.owner_email.clone().unwrap_or_else(|| "(deleted)".into())}
                                                         {(k.owner_kind == "user").then(|| view! { <span class="badge">"person"</span> })}</td>
-                                                    <td><code>"…"{k.last_six.clone()}</code></td>
-                                                    <td>{k.name.clone()}</td>
-                                                    <td>{format_timestamp(k.created_at)}</td>
-                                                    <td>{k.created_by.clone().unwrap_or_default()}</td>
-                                                    <td>{k.last_used_at.map(format_timestamp).unwrap_or_else(|| "never".into())}</td>
+                                                    <td><code class="nowrap">"…"{k.last_six.clone()}</code></td>
+                                                    <td>{k.name.clone()}
+                                                        {(!k.allowed_cidrs.is_empty()).then(|| view! { <br/><span class="hint">"from "{k.allowed_cidrs.join(", ")}</span> })}</td>
+                                                    <td>{format_timestamp(k.created_at)}<br/><span class="hint">{k.created_by.clone().unwrap_or_default()}</span></td>
+                                                    <td class:warning-text=expired data-testid="key-expiry">{expiry_text(k.expires_at, now)}</td>
+                                                    <td>{k.last_used_at.map(format_timestamp).unwrap_or_else(|| "never".into())}
+                                                        {k.last_used_ip.clone().map(|ip| view! { <br/><span class="hint">{ip}</span> })}
+                                                        {k.last_used_user_agent.clone().map(|ua| view! { <br/><span class="hint ua">{ua}</span> })}
+                                                        {stale.then(|| view! { <br/><span class="badge badge-stale">{format!("unused {STALE_DAYS}+ days")}</span> })}</td>
                                                     <td class="actions">
+                                                        {(k.owner_kind == "service_account").then(|| view! {
+                                                            <button class="btn btn-small" on:click=move |_| rotating.set(Some(k3.clone()))>"Rotate"</button>
+                                                        })}
                                                         <button class="btn btn-small btn-danger-quiet" on:click=move |_| pending.set(Some(k2.clone()))>"Revoke"</button>
                                                     </td>
                                                 </tr>
@@ -85,6 +115,35 @@ fn ApiKeysManager() -> impl IntoView {
                 })}
             </Transition>
         </section>
+        {move || rotating.get().map(|k| {
+            let id = k.id.clone();
+            view! {
+                <ConfirmDialog
+                    title=format!("Rotate key …{}?", k.last_six)
+                    message=format!("A new key for {} is created now and shown once. The old key keeps working for the overlap you choose, then expires.", k.owner_email.clone().unwrap_or_default())
+                    confirm_label="Rotate key".to_string()
+                    on_confirm=Callback::new(move |_| {
+                        rotating.set(None);
+                        let grace_seconds = grace.get_untracked().parse().unwrap_or(0);
+                        rotate.dispatch(RotateApiKey { key_id: id.clone(), grace_seconds });
+                    })
+                    on_cancel=Callback::new(move |_| rotating.set(None))>
+                    <label for="rotate-grace">"The old key keeps working for"</label>
+                    <select id="rotate-grace" prop:value=move || grace.get() on:change=move |ev| grace.set(event_target_value(&ev))>
+                        <option value="0">"No overlap (stops now)"</option>
+                        <option value="3600">"1 hour"</option>
+                        <option value="86400">"24 hours"</option>
+                        <option value="604800">"7 days"</option>
+                    </select>
+                </ConfirmDialog>
+            }
+        })}
+        {move || match rotated.get() {
+            Some(Ok(token)) => Some(view! {
+                <NewTokenDialog token heading="Rotated key" on_close=Callback::new(move |_| rotated.set(None)) />
+            }),
+            _ => None,
+        }}
         {move || pending.get().map(|k| {
             let id = k.id.clone();
             view! {

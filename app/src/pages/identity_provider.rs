@@ -4,7 +4,9 @@ use crate::api::identity_provider::get_identity_provider;
 use crate::components::dialogs::copy_to_clipboard;
 use crate::components::error_box::ErrorBox;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
-use crate::model::{format_timestamp, IdentityProvider, IdpCertificate, Me, Role};
+use crate::model::{
+    expiry_text, format_timestamp, now_unix, IdentityProvider, IdpCertificate, Me, Role,
+};
 use crate::urls;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,38 +23,6 @@ pub fn IdentityProviderPage() -> impl IntoView {
         } else {
             view! { <OwnersOnly what="The identity provider settings" /> }.into_any()
         }}
-    }
-}
-
-/// "in 12 days", "today", "expired 3 days ago", from Unix seconds and now.
-fn expiry_text(not_after: i64, now: i64) -> String {
-    let days = (not_after - now).div_euclid(86_400);
-    match days {
-        _ if not_after <= now => {
-            let ago = (now - not_after) / 86_400;
-            match ago {
-                0 => "expired today".to_string(),
-                1 => "expired yesterday".to_string(),
-                n => format!("expired {n} days ago"),
-            }
-        }
-        0 => "expires today".to_string(),
-        1 => "expires tomorrow".to_string(),
-        d => format!("expires in {d} days"),
-    }
-}
-
-fn now_unix() -> i64 {
-    #[cfg(feature = "hydrate")]
-    {
-        (js_sys::Date::now() / 1000.0) as i64
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or_default()
     }
 }
 
@@ -114,7 +84,7 @@ fn IdpDetails(idp: IdentityProvider) -> impl IntoView {
                     <thead><tr><th>"Subject"</th><th>"Valid until"</th><th>"SHA-256 fingerprint"</th></tr></thead>
                     <tbody>
                         {certificates.into_iter().map(|c: IdpCertificate| {
-                            let expiry = expiry_text(c.not_after, now);
+                            let expiry = expiry_text(Some(c.not_after), now);
                             let soon = c.not_after - now < 30 * 86_400;
                             view! {
                                 <tr>
@@ -144,23 +114,5 @@ fn IdpDetails(idp: IdentityProvider) -> impl IntoView {
             </div>
             <pre class="xml" data-testid="sp-metadata-xml" tabindex="0">{xml}</pre>
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::expiry_text;
-
-    #[test]
-    fn expiry_reads_naturally() {
-        let now = 1_000_000_000;
-        assert_eq!(
-            expiry_text(now + 40 * 86_400 + 5, now),
-            "expires in 40 days"
-        );
-        assert_eq!(expiry_text(now + 86_400 + 5, now), "expires tomorrow");
-        assert_eq!(expiry_text(now + 5, now), "expires today");
-        assert_eq!(expiry_text(now - 5, now), "expired today");
-        assert_eq!(expiry_text(now - 3 * 86_400 - 5, now), "expired 3 days ago");
     }
 }

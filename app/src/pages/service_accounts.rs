@@ -6,6 +6,7 @@ use crate::api::service_accounts::{
 use crate::components::dialogs::{ConfirmDialog, NewTokenDialog};
 use crate::components::error_box::ErrorBox;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
+use crate::components::key_form::{CreateKeyDialog, KeyChoice};
 use crate::components::pager::Pager;
 use crate::model::{check_service_account_name, format_timestamp, Me, Role, ServiceAccountInfo};
 use leptos::prelude::*;
@@ -65,6 +66,7 @@ fn ServiceAccountsManager() -> impl IntoView {
     let pending = RwSignal::new(None::<Pending>);
     let new_key = create_key.value();
     let key_for = RwSignal::new(String::new());
+    let creating_for = RwSignal::new(None::<ServiceAccountInfo>);
     let action_error = move || {
         create
             .value()
@@ -135,10 +137,7 @@ fn ServiceAccountsManager() -> impl IntoView {
                                                     <td data-testid="active-keys">{a.active_keys}</td>
                                                     <td>{format_timestamp(a.created_at)}<br/><span class="hint">{a.created_by.clone()}</span></td>
                                                     <td class="actions">
-                                                        <button class="btn btn-small" on:click=move |_| {
-                                                            key_for.set(a1.name.clone());
-                                                            create_key.dispatch(CreateApiKey { account: a1.id.clone(), name: None });
-                                                        }>"Create API key"</button>
+                                                        <button class="btn btn-small" on:click=move |_| creating_for.set(Some(a1.clone()))>"Create API key"</button>
                                                         <button class="btn btn-small" disabled=a.active_keys == 0
                                                             on:click=move |_| pending.set(Some(Pending::RevokeAll(a2.clone())))>"Revoke all keys"</button>
                                                         <button class="btn btn-small btn-danger-quiet"
@@ -181,6 +180,23 @@ fn ServiceAccountsManager() -> impl IntoView {
                         }
                     })
                     on_cancel=Callback::new(move |_| pending.set(None)) />
+            }
+        })}
+        {move || creating_for.get().map(|account| {
+            let heading = format!("New API key for {}", account.name);
+            view! {
+                <CreateKeyDialog heading default_expiry="never"
+                    on_create=Callback::new(move |choice: KeyChoice| {
+                        creating_for.set(None);
+                        key_for.set(account.name.clone());
+                        create_key.dispatch(CreateApiKey {
+                            account: account.id.clone(),
+                            name: choice.name,
+                            expires_at: choice.expires_at,
+                            allowed_cidrs: choice.allowed_cidrs,
+                        });
+                    })
+                    on_cancel=Callback::new(move |_| creating_for.set(None)) />
             }
         })}
         {move || match new_key.get() {

@@ -35,14 +35,86 @@ pub fn token_name(raw: Option<&str>, default: &str) -> Result<String, AppError> 
     Ok(name.to_string())
 }
 
-fn info_from_row(row: &AnyRow) -> Result<TokenInfo, sqlx::Error> {
+/// The columns every token listing reads (prefix them with the table alias where joined).
+pub const TOKEN_COLUMNS: &str = "id, name, last_six, created_at, last_used_at, expires_at, \
+     last_used_ip, last_used_user_agent, allowed_cidrs";
+
+/// The stored allow-list (`"10.0.0.0/8,2001:db8::/32"`) as a list.
+pub fn cidrs_from_column(value: Option<String>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn info_from_row(row: &AnyRow) -> Result<TokenInfo, sqlx::Error> {
     Ok(TokenInfo {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         last_six: row.try_get("last_six")?,
         created_at: row.try_get("created_at")?,
         last_used_at: row.try_get("last_used_at")?,
+        expires_at: row.try_get("expires_at")?,
+        last_used_ip: row.try_get("last_used_ip")?,
+        last_used_user_agent: row.try_get("last_used_user_agent")?,
+        allowed_cidrs: cidrs_from_column(row.try_get("allowed_cidrs")?),
     })
+}
+
+/// What a new key may carry besides its name: an expiry and networks it may be used from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyOptions {
+    pub expires_at: Option<i64>,
+    /// Normalised CIDRs (see [`crate::model::parse_cidrs`]); empty: anywhere.
+    pub allowed_cidrs: Vec<String>,
+}
+
+/// The longest an expiry may be set into the future: ten years.
+const MAX_EXPIRY_SECONDS: i64 = 10 * 365 * 86_400;
+
+impl KeyOptions {
+    /// Checks what a caller asked for: an expiry in the future (at most ten years away, and
+    /// within `max_days` when a maximum applies), and well-formed networks.
+    pub fn checked(
+        expires_at: Option<i64>,
+        allowed_cidrs: &[String],
+        max_days: Option<i64>,
+        now: i64,
+    ) -> Result<KeyOptions, AppError> {
+        if let Some(at) = expires_at {
+            if at <= now {
+                return Err(AppError::InvalidInput(
+                    "expires_at: must be in the future".into(),
+                ));
+            }
+            if at - now > MAX_EXPIRY_SECONDS {
+                return Err(AppError::InvalidInput(
+                    "expires_at: at most ten years from now (or no expiry)".into(),
+                ));
+            }
+        }
+        if let Some(days) = max_days {
+            match expires_at {
+                Some(at) if at - now <= days * 86_400 => {}
+                _ => {
+                    return Err(AppError::InvalidInput(format!(
+                        "expires_at: this organization's personal tokens live at most {days} days; \
+                         choose an expiry within {days} days"
+                    )))
+                }
+            }
+        }
+        let allowed_cidrs = crate::model::parse_cidrs(allowed_cidrs)
+            .map_err(|e| AppError::InvalidInput(format!("allowed_cidrs: {e}")))?;
+        Ok(KeyOptions {
+            expires_at,
+            allowed_cidrs,
+        })
+    }
 }
 
 /// Inserts a new token for `owner_id`; the plaintext is returned once and never stored.
@@ -55,11 +127,38 @@ pub async fn insert_token(
     created_by: &Actor,
     now: i64,
 ) -> Result<NewToken, sqlx::Error> {
+    insert_token_with(
+        tx,
+        org_id,
+        kind,
+        owner_id,
+        name,
+        created_by,
+        now,
+        &KeyOptions::default(),
+    )
+    .await
+}
+
+/// [`insert_token`] with an expiry and network allow-list.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_token_with(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    org_id: &str,
+    kind: TokenKind,
+    owner_id: &str,
+    name: &str,
+    created_by: &Actor,
+    now: i64,
+    options: &KeyOptions,
+) -> Result<NewToken, sqlx::Error> {
     let secret = SecretToken::generate(kind);
     let id = format!("tok_{}", uuid::Uuid::new_v4().simple());
+    let cidrs = (!options.allowed_cidrs.is_empty()).then(|| options.allowed_cidrs.join(","));
     sqlx::query(
         "INSERT INTO api_tokens (id, org_id, owner_kind, owner_id, name, token_hash, last_six, \
-         created_at, created_by, created_by_email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         created_at, created_by, created_by_email, expires_at, allowed_cidrs) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&id)
     .bind(org_id)
@@ -71,6 +170,8 @@ pub async fn insert_token(
     .bind(now)
     .bind(&created_by.id)
     .bind(&created_by.email)
+    .bind(options.expires_at)
+    .bind(cidrs)
     .execute(&mut **tx)
     .await?;
     Ok(NewToken {
@@ -81,6 +182,10 @@ pub async fn insert_token(
             last_six: secret.last_six(),
             created_at: now,
             last_used_at: None,
+            expires_at: options.expires_at,
+            last_used_ip: None,
+            last_used_user_agent: None,
+            allowed_cidrs: options.allowed_cidrs.clone(),
         },
     })
 }
@@ -114,11 +219,11 @@ pub async fn list_active(
     kind: TokenKind,
     owner_id: &str,
 ) -> Result<Vec<TokenInfo>, sqlx::Error> {
-    sqlx::query(
-        "SELECT id, name, last_six, created_at, last_used_at FROM api_tokens \
+    sqlx::query(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM api_tokens \
          WHERE owner_kind = $1 AND owner_id = $2 AND revoked_at IS NULL \
-         ORDER BY created_at DESC, id",
-    )
+         ORDER BY created_at DESC, id"
+    ))
     .bind(kind.owner_kind())
     .bind(owner_id)
     .fetch_all(db.pool())
@@ -222,22 +327,42 @@ pub enum AuthenticateError {
     Database(#[from] sqlx::Error),
 }
 
-/// Why a bearer token was not accepted. All of these are answered the same way (401).
+/// Why a bearer token was not accepted. All are answered 401; the last two say why.
 #[derive(Debug, PartialEq, Eq)]
 pub enum BearerRefusal {
     Missing,
     Malformed,
     UnknownOrRevoked,
+    Expired {
+        at: i64,
+    },
+    /// The key is limited to networks the client is not in.
+    SourceNotAllowed {
+        actor: Box<Actor>,
+    },
 }
+
+/// Where a request came from, for allow-lists and "last used".
+#[derive(Clone, Copy, Debug)]
+pub struct Client<'a> {
+    pub ip: Option<std::net::IpAddr>,
+    pub user_agent: Option<&'a str>,
+}
+
+/// The most of a user agent we keep.
+const MAX_USER_AGENT: usize = 200;
 
 /// Authenticates a raw bearer token: format and checksum first (no database hit for
 /// garbage), then an indexed lookup by hash (batched with concurrent requests, never cached:
 /// see [`TokenLookup`]), so a revoked token fails on the very next request on every replica.
+/// An expired key, or one used from outside its networks, is refused; a good one records when,
+/// from where and with what client it was used — at most once a minute.
 pub async fn authenticate(
     lookup: &TokenLookup,
     db: &Db,
     clock: &Clock,
     raw: Option<&str>,
+    client: Client<'_>,
 ) -> Result<Result<Actor, BearerRefusal>, AuthenticateError> {
     let Some(raw) = raw else {
         return Ok(Err(BearerRefusal::Missing));
@@ -259,8 +384,11 @@ pub async fn authenticate(
         "service_account" => ActorKind::ServiceAccount,
         _ => return Ok(Err(BearerRefusal::UnknownOrRevoked)),
     };
+    let now = clock.unix();
+    if let Some(at) = record.expires_at.filter(|at| *at <= now) {
+        return Ok(Err(BearerRefusal::Expired { at }));
+    }
     let token_id = record.token_id;
-    let last_used_at = record.last_used_at;
     let actor = Actor {
         kind,
         id: record.owner_id,
@@ -269,13 +397,39 @@ pub async fn authenticate(
         org_id,
         token: Some((token_id.clone(), record.last_six)),
     };
-    let now = clock.unix();
-    if last_used_at.is_none_or(|t| now - t >= LAST_USED_GRANULARITY_SECONDS) {
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(&token_id)
-            .execute(db.pool())
-            .await?;
+    if let Some(cidrs) = record.allowed_cidrs.as_deref().filter(|c| !c.is_empty()) {
+        let allowed = client.ip.is_some_and(|ip| {
+            cidrs
+                .split(',')
+                .filter_map(|c| crate::model::Cidr::parse(c).ok())
+                .any(|net| net.contains(ip))
+        });
+        if !allowed {
+            return Ok(Err(BearerRefusal::SourceNotAllowed {
+                actor: Box::new(actor),
+            }));
+        }
+    }
+    if record
+        .last_used_at
+        .is_none_or(|t| now - t >= LAST_USED_GRANULARITY_SECONDS)
+    {
+        let agent = client.user_agent.map(|ua| {
+            ua.chars()
+                .filter(|c| !c.is_control())
+                .take(MAX_USER_AGENT)
+                .collect::<String>()
+        });
+        sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $1, last_used_ip = $2, last_used_user_agent = $3 \
+             WHERE id = $4",
+        )
+        .bind(now)
+        .bind(client.ip.map(|ip| ip.to_string()))
+        .bind(agent)
+        .bind(&token_id)
+        .execute(db.pool())
+        .await?;
     }
     Ok(Ok(actor))
 }

@@ -355,6 +355,15 @@ pub async fn delete(
     finish(run.await, meta, "deleting a service account")
 }
 
+/// What an owner asks for when creating a key.
+#[derive(Clone, Debug, Default)]
+pub struct NewKeyRequest {
+    pub name: Option<String>,
+    /// Unix seconds; `None`: the key never expires (the default for service-account keys).
+    pub expires_at: Option<i64>,
+    pub allowed_cidrs: Vec<String>,
+}
+
 /// Creates a key for the account: the plaintext is in this response only.
 pub async fn create_key(
     db: &Db,
@@ -362,17 +371,19 @@ pub async fn create_key(
     actor: &Actor,
     meta: &RequestMeta,
     id_or_name: &str,
-    name: Option<&str>,
+    request: &NewKeyRequest,
 ) -> Result<NewToken, AppError> {
     actor.require_owner()?;
-    let key_name = token_name(name, "API key")?;
+    let key_name = token_name(request.name.as_deref(), "API key")?;
     let now = clock.unix();
+    let options =
+        credentials::KeyOptions::checked(request.expires_at, &request.allowed_cidrs, None, now)?;
     let run = async {
         let mut tx = db.begin_write().await?;
         let Some(account) = resolve_locked(&mut tx, &actor.org_id, id_or_name).await? else {
             return Ok(Outcome::Refused(AppError::NotFound));
         };
-        let new = credentials::insert_token(
+        let new = credentials::insert_token_with(
             &mut tx,
             &account.org_id,
             TokenKind::ServiceAccount,
@@ -380,6 +391,7 @@ pub async fn create_key(
             &key_name,
             actor,
             now,
+            &options,
         )
         .await?;
         audit::record(
@@ -389,7 +401,18 @@ pub async fn create_key(
             meta,
             "api_key.created",
             account.target(),
-            Some(&format!("key …{}", new.info.last_six)),
+            Some(&format!(
+                "key …{} ({}){}",
+                new.info.last_six,
+                options
+                    .expires_at
+                    .map_or("never expires".to_string(), |t| format!("expires at {t}")),
+                if options.allowed_cidrs.is_empty() {
+                    String::new()
+                } else {
+                    format!(", from {}", options.allowed_cidrs.join(", "))
+                }
+            )),
         )
         .await?;
         tx.commit().await?;
@@ -425,7 +448,7 @@ pub async fn rotate_own_key(
         let old = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1, revoked_by = $2 \
              WHERE id = $3 AND owner_kind = 'service_account' AND owner_id = $4 \
-             AND revoked_at IS NULL RETURNING name, last_six",
+             AND revoked_at IS NULL RETURNING name, last_six, created_at, expires_at, allowed_cidrs",
         )
         .bind(now)
         .bind(&actor.id)
@@ -439,7 +462,8 @@ pub async fn rotate_own_key(
         };
         let name: String = old.try_get("name")?;
         let old_six: String = old.try_get("last_six")?;
-        let new = credentials::insert_token(
+        let options = successor_options(&old, now)?;
+        let new = credentials::insert_token_with(
             &mut tx,
             &account.org_id,
             TokenKind::ServiceAccount,
@@ -447,6 +471,7 @@ pub async fn rotate_own_key(
             &name,
             actor,
             now,
+            &options,
         )
         .await?;
         audit::record(
@@ -466,6 +491,107 @@ pub async fn rotate_own_key(
         Ok(Outcome::Done(new))
     };
     finish(run.await, meta, "rotating a service account's own key")
+}
+
+/// A rotated key's successor keeps its networks and its lifetime's length (a key made to live
+/// 30 days is replaced by one that lives 30 days from now).
+fn successor_options(old: &AnyRow, now: i64) -> Result<credentials::KeyOptions, sqlx::Error> {
+    let created_at: i64 = old.try_get("created_at")?;
+    let expires_at: Option<i64> = old.try_get("expires_at")?;
+    Ok(credentials::KeyOptions {
+        expires_at: expires_at.map(|at| now + (at - created_at).max(60)),
+        allowed_cidrs: credentials::cidrs_from_column(old.try_get("allowed_cidrs")?),
+    })
+}
+
+/// The longest overlap of a rotation: seven days.
+pub const MAX_GRACE_SECONDS: i64 = 7 * 86_400;
+
+/// Overlapping rotation (owners): a new key for the same account, with the same name, networks
+/// and lifetime, shown once; the old key keeps working for `grace_seconds` (0 to 7 days) and
+/// then expires — so a deployment can switch without a moment when neither works.
+pub async fn rotate_key_with_grace(
+    db: &Db,
+    clock: &Clock,
+    actor: &Actor,
+    meta: &RequestMeta,
+    key_id: &str,
+    grace_seconds: i64,
+) -> Result<NewToken, AppError> {
+    actor.require_owner()?;
+    if !(0..=MAX_GRACE_SECONDS).contains(&grace_seconds) {
+        return Err(AppError::InvalidInput(format!(
+            "grace_seconds: from 0 to {MAX_GRACE_SECONDS} (seven days)"
+        )));
+    }
+    let now = clock.unix();
+    let until = now + grace_seconds;
+    let run = async {
+        let mut tx = db.begin_write().await?;
+        let old = sqlx::query(
+            "SELECT owner_id, name, last_six, created_at, expires_at, allowed_cidrs FROM api_tokens \
+             WHERE id = $1 AND org_id = $2 AND owner_kind = 'service_account' \
+             AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)",
+        )
+        .bind(key_id)
+        .bind(&actor.org_id)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(old) = old else {
+            return Ok(Outcome::Refused(AppError::NotFound));
+        };
+        let owner_id: String = old.try_get("owner_id")?;
+        // The account's lock orders this against revoke-all and deletion.
+        let Some(account) = resolve_locked(&mut tx, &actor.org_id, &owner_id).await? else {
+            return Ok(Outcome::Refused(AppError::NotFound));
+        };
+        let previous: Option<i64> = old.try_get("expires_at")?;
+        let old_until = previous.map_or(until, |at| at.min(until));
+        let shortened = sqlx::query(
+            "UPDATE api_tokens SET expires_at = $1 WHERE id = $2 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $3)",
+        )
+        .bind(old_until)
+        .bind(key_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if shortened == 0 {
+            return Ok(Outcome::Refused(AppError::NotFound));
+        }
+        let name: String = old.try_get("name")?;
+        let old_six: String = old.try_get("last_six")?;
+        let options = successor_options(&old, now)?;
+        let new = credentials::insert_token_with(
+            &mut tx,
+            &account.org_id,
+            TokenKind::ServiceAccount,
+            &account.id,
+            &name,
+            actor,
+            now,
+            &options,
+        )
+        .await?;
+        audit::record(
+            &mut *tx,
+            now,
+            Some(actor),
+            meta,
+            "api_key.rotated",
+            account.target(),
+            Some(&format!(
+                "key …{old_six} replaced by …{}; the old key works until {old_until} ({grace_seconds} s of overlap asked)",
+                new.info.last_six
+            )),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Outcome::Done(new))
+    };
+    finish(run.await, meta, "rotating a key")
 }
 
 pub async fn list_keys(
@@ -583,6 +709,8 @@ pub struct KeyQuery {
     pub email: Option<String>,
     pub count: Option<u32>,
     pub paging_token: Option<String>,
+    /// Only keys unused for at least this many days (never-used keys count from creation).
+    pub unused_for_days: Option<u32>,
 }
 
 fn key_from_row(row: &AnyRow) -> Result<ApiKeyInfo, sqlx::Error> {
@@ -595,20 +723,41 @@ fn key_from_row(row: &AnyRow) -> Result<ApiKeyInfo, sqlx::Error> {
         created_at: row.try_get("created_at")?,
         created_by: row.try_get("created_by_email")?,
         last_used_at: row.try_get("last_used_at")?,
+        expires_at: row.try_get("expires_at")?,
+        last_used_ip: row.try_get("last_used_ip")?,
+        last_used_user_agent: row.try_get("last_used_user_agent")?,
+        allowed_cidrs: credentials::cidrs_from_column(row.try_get("allowed_cidrs")?),
     })
 }
+
+/// The largest `unused_for_days` (a little over ten years).
+const MAX_UNUSED_DAYS: u32 = 3660;
 
 /// Every active key of the organization, newest first, optionally only those of service
 /// accounts whose email matches (exactly or by prefix). Keyset-paged, so the last page of a
 /// million keys costs what the first does.
 pub async fn list_api_keys(
     db: &Db,
+    clock: &Clock,
     actor: &Actor,
     meta: &RequestMeta,
     query: &KeyQuery,
 ) -> Result<ApiKeyPage, AppError> {
     actor.require_owner()?;
     let count = paging::page_size(query.count)?;
+    // A computed integer, inlined like the limit.
+    let stale = match query.unused_for_days {
+        Some(days) if days > MAX_UNUSED_DAYS => {
+            return Err(AppError::InvalidInput(format!(
+                "unused_for_days: at most {MAX_UNUSED_DAYS}"
+            )))
+        }
+        Some(days) => format!(
+            " AND COALESCE(t.last_used_at, t.created_at) < {}",
+            clock.unix() - i64::from(days) * 86_400
+        ),
+        None => String::new(),
+    };
     let (before_at, before_id) = match query.paging_token.as_deref().filter(|t| !t.is_empty()) {
         Some(token) => match paging::decode(token, 2).as_deref() {
             Some([at, id]) => (
@@ -637,13 +786,14 @@ pub async fn list_api_keys(
     // number): with `LIMIT $n` a generic PostgreSQL plan assumes a large result and picks a
     // parallel plan for what is a 51-row index walk.
     let keyset = format!(
-        "t.revoked_at IS NULL AND (t.created_at, t.id) < ($2, $3) \
+        "t.revoked_at IS NULL AND (t.created_at, t.id) < ($2, $3){stale} \
          ORDER BY t.created_at DESC, t.id DESC LIMIT {}",
         count + 1
     );
     let sql = if email.is_empty() {
         format!(
             "SELECT t.id, t.owner_kind, t.name, t.last_six, t.created_at, t.created_by_email, t.last_used_at, \
+               t.expires_at, t.last_used_ip, t.last_used_user_agent, t.allowed_cidrs, \
                COALESCE(sa.email, u.email) AS owner_email \
              FROM api_tokens t \
              LEFT JOIN service_accounts sa ON t.owner_kind = 'service_account' AND sa.id = t.owner_id \
@@ -680,7 +830,8 @@ pub async fn list_api_keys(
         };
         format!(
             "{with}SELECT t.id, t.owner_kind, t.name, t.last_six, t.created_at, t.created_by_email, \
-               t.last_used_at, sa.email AS owner_email \
+               t.last_used_at, t.expires_at, t.last_used_ip, t.last_used_user_agent, t.allowed_cidrs, \
+               sa.email AS owner_email \
              FROM {from_where} t.owner_kind = 'service_account' AND t.owner_id = sa.id AND {keyset}"
         )
     };

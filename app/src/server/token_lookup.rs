@@ -33,6 +33,9 @@ pub struct TokenRecord {
     pub owner_id: String,
     pub last_six: String,
     pub last_used_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    /// Comma-separated CIDRs the key may be used from; `None`: anywhere.
+    pub allowed_cidrs: Option<String>,
     pub owner_email: Option<String>,
     pub owner_role: Option<String>,
     pub owner_org: Option<String>,
@@ -164,6 +167,8 @@ async fn query(
                 owner_id: row.try_get("owner_id")?,
                 last_six: row.try_get("last_six")?,
                 last_used_at: row.try_get("last_used_at")?,
+                expires_at: row.try_get("expires_at")?,
+                allowed_cidrs: row.try_get("allowed_cidrs")?,
                 owner_email: row.try_get("owner_email")?,
                 owner_role: row.try_get("owner_role")?,
                 owner_org: row.try_get("owner_org")?,
@@ -210,6 +215,7 @@ fn statement(size: usize) -> &'static str {
                     .join(", ");
                 format!(
                     "SELECT t.token_hash, t.id, t.owner_kind, t.owner_id, t.last_six, t.last_used_at, \
+                       t.expires_at, t.allowed_cidrs, \
                        COALESCE(u.email, sa.email) AS owner_email, \
                        COALESCE(u.role, sa.role) AS owner_role, \
                        COALESCE(u.org_id, sa.org_id) AS owner_org \

@@ -66,6 +66,7 @@ fn documented_routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
         .routes(routes!(service_accounts::revoke_key))
         .routes(routes!(service_accounts::list_api_keys))
         .routes(routes!(service_accounts::revoke_matching))
+        .routes(routes!(service_accounts::rotate_key))
         .routes(routes!(identity_provider::get))
         .split_for_parts()
 }
@@ -128,6 +129,8 @@ impl IntoResponse for ApiError {
             AppError::RateLimited { .. } => ("rate_limited", self.error.to_string()),
             AppError::Unavailable => ("unavailable", self.error.to_string()),
             AppError::TooLarge => ("too_large", self.error.to_string()),
+            AppError::TokenExpired { .. } => ("token_expired", self.error.to_string()),
+            AppError::SourceNotAllowed { .. } => ("source_not_allowed", self.error.to_string()),
             AppError::Internal { .. } | AppError::Transport(_) => {
                 ("internal", self.error.to_string())
             }
@@ -200,20 +203,28 @@ impl FromRequestParts<ServerState> for Caller {
                 let (scheme, token) = v.split_once(' ')?;
                 scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
             });
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok());
         match credentials::authenticate(
             &state.app.token_lookup,
             &state.app.db,
             &state.app.clock,
             raw,
+            credentials::Client {
+                ip: client,
+                user_agent,
+            },
         )
         .await
         {
             Ok(Ok(actor)) => Ok(Caller { actor, meta }),
-            Ok(Err(_)) => {
+            Ok(Err(refusal)) => {
                 if let Some(ip) = client {
                     state.limits.auth_failures.record(ip);
                 }
-                Err(ApiError::new(AppError::Unauthorized, &meta))
+                Err(ApiError::new(refused(state, &meta, refusal).await, &meta))
             }
             Err(credentials::AuthenticateError::Lookup(LookupError::Overloaded)) => {
                 Err(ApiError::new(AppError::Unavailable, &meta))
@@ -223,6 +234,43 @@ impl FromRequestParts<ServerState> for Caller {
                 &meta,
             )),
         }
+    }
+}
+
+/// The error for a refused bearer token. A key used from outside its networks is audited (the
+/// auth-failure rate limit bounds how many such rows one address can cause).
+async fn refused(
+    state: &ServerState,
+    meta: &RequestMeta,
+    refusal: credentials::BearerRefusal,
+) -> AppError {
+    match refusal {
+        credentials::BearerRefusal::Expired { at } => AppError::TokenExpired { expired_at: at },
+        credentials::BearerRefusal::SourceNotAllowed { actor } => {
+            let source_ip = meta.source_ip.clone().unwrap_or_else(|| "unknown".into());
+            let (key_id, last_six) = actor.token.clone().unwrap_or_default();
+            if let Err(e) = app::server::audit::record(
+                state.app.db.pool(),
+                state.app.clock.unix(),
+                Some(&actor),
+                meta,
+                "api_key.source_refused",
+                app::server::audit::Target {
+                    kind: "api_key",
+                    id: Some(&key_id),
+                    email: Some(&actor.email),
+                },
+                Some(&format!(
+                    "key …{last_six} used from {source_ip}, outside its networks"
+                )),
+            )
+            .await
+            {
+                tracing::warn!(request_id = %meta.request_id, "auditing a refused key: {e}");
+            }
+            AppError::SourceNotAllowed { source_ip }
+        }
+        _ => AppError::Unauthorized,
     }
 }
 

@@ -40,6 +40,12 @@ type RevokedResponse = Envelope<RevokedCount>;
 pub struct CreateKey {
     /// A label for the key (default "API key").
     name: Option<String>,
+    /// When the key stops working (Unix seconds); omitted or `null`: never.
+    expires_at: Option<i64>,
+    /// Networks the key may be used from (CIDRs); omitted or empty: anywhere. A request from
+    /// elsewhere gets 401 `source_not_allowed`.
+    #[serde(default)]
+    allowed_cidrs: Vec<String>,
 }
 
 fn fail(caller: &super::Caller) -> impl Fn(AppError) -> ApiError + '_ {
@@ -181,7 +187,11 @@ pub async fn create_key(
         &caller.actor,
         &caller.meta,
         &id,
-        body.name.as_deref(),
+        &sa::NewKeyRequest {
+            name: body.name,
+            expires_at: body.expires_at,
+            allowed_cidrs: body.allowed_cidrs,
+        },
     )
     .await
     .map_err(fail(&caller))?;
@@ -261,6 +271,9 @@ pub struct KeysQuery {
     /// Page size, 1 to 200 (default 50).
     count: Option<u32>,
     paging_token: Option<String>,
+    /// Only keys not used for at least this many days (never-used keys count from their
+    /// creation): the stale-key report.
+    unused_for_days: Option<u32>,
 }
 
 /// Every active key of the organization, newest first (owners).
@@ -277,12 +290,14 @@ pub async fn list_api_keys(
         .map_err(|e| ApiError::new(AppError::InvalidInput(query_problem(&e)), &caller.meta))?;
     let page = sa::list_api_keys(
         &state.app.db,
+        &state.app.clock,
         &caller.actor,
         &caller.meta,
         &sa::KeyQuery {
             email: q.email.filter(|e| !e.trim().is_empty()),
             count: q.count,
             paging_token: q.paging_token,
+            unused_for_days: q.unused_for_days,
         },
     )
     .await
@@ -327,4 +342,38 @@ pub async fn revoke_matching(
     Ok(Json(Envelope {
         result: MatchingCount { count, dry_run },
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateKey {
+    /// How long the old key keeps working, 0 to 604800 (seven days).
+    grace_seconds: i64,
+}
+
+/// Overlapping rotation of a service-account key (owners): returns a new key (shown once; same
+/// account, name, networks and lifetime); the old key keeps working for `grace_seconds`, then
+/// expires (401 `token_expired`).
+#[utoipa::path(post, path = "/api/v1/api_keys/{key_id}/rotate", tag = "service accounts", security(("bearer" = [])),
+    params(("key_id" = String, Path, description = "`tok_…` key id of a service-account key")),
+    request_body = RotateKey,
+    responses((status = 200, body = Envelope<NewToken>), (status = 400, body = ErrorResponse),
+        (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+pub async fn rotate_key(
+    State(state): State<ServerState>,
+    Owner(caller): Owner,
+    Path(key_id): Path<String>,
+    ApiJson(body): ApiJson<RotateKey>,
+) -> ApiResult<KeyResponse> {
+    let key = sa::rotate_key_with_grace(
+        &state.app.db,
+        &state.app.clock,
+        &caller.actor,
+        &caller.meta,
+        &key_id,
+        body.grace_seconds,
+    )
+    .await
+    .map_err(fail(&caller))?;
+    Ok(Json(Envelope { result: key }))
 }
