@@ -252,6 +252,17 @@ pub fn parse_cidrs<S: AsRef<str>>(items: &[S]) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// The organisation's rule for personal tokens (`GET/PUT /api/v1/organization/token_policy`).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenPolicy {
+    /// Personal tokens must expire within this many days; `null`: no maximum.
+    pub personal_token_max_days: Option<i64>,
+    /// Set by `GATEHOUSE_PERSONAL_TOKEN_MAX_DAYS` (the console cannot change it).
+    #[serde(default)]
+    pub set_by_configuration: bool,
+}
+
 /// Which keys an emergency revoke considers.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

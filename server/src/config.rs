@@ -70,6 +70,8 @@ pub struct Config {
     pub idp_metadata_refresh_seconds: u64,
     /// A PEM certificate the IdP metadata must be signed with (pinning), if any.
     pub idp_metadata_signing_cert: Option<String>,
+    /// Personal tokens must expire within this many days (overrides the console's setting).
+    pub personal_token_max_days: Option<i64>,
 }
 
 impl Config {
@@ -159,6 +161,7 @@ struct FileConfig {
     allow_rsa1_5: Option<bool>,
     idp_metadata_refresh_seconds: Option<u64>,
     idp_metadata_signing_cert: Option<String>,
+    personal_token_max_days: Option<i64>,
 }
 
 /// One setting's value and where it came from, for error messages.
@@ -500,6 +503,22 @@ impl Config {
             None => 3600,
         };
 
+        let personal_token_max_days = match l.string(
+            "personal_token_max_days",
+            &l.file.personal_token_max_days.map(|n| n.to_string()),
+        ) {
+            Some((name, v)) => match v.trim().parse::<i64>() {
+                Ok(n) if (1..=3650).contains(&n) => Some(n),
+                _ => {
+                    return Err(invalid(
+                        &name,
+                        format!("expected days from 1 to 3650, got {v:?}"),
+                    ))
+                }
+            },
+            None => None,
+        };
+
         let sp_key_files = match (
             l.string("sp_key", &l.file.sp_key),
             l.string("sp_cert", &l.file.sp_cert),
@@ -574,6 +593,7 @@ impl Config {
                 .boolean("allow_rsa1_5", l.file.allow_rsa1_5)?
                 .unwrap_or(false),
             idp_metadata_refresh_seconds,
+            personal_token_max_days,
             idp_metadata_signing_cert: l
                 .string(
                     "idp_metadata_signing_cert",

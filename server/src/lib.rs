@@ -160,6 +160,7 @@ impl Application {
                 clock: clock.clone(),
                 org,
                 dev_idp: dev_idp.is_some(),
+                personal_token_max_days: config.personal_token_max_days,
                 identity_provider,
             },
             leptos: leptos_options(),

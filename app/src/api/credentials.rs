@@ -1,6 +1,6 @@
 //! The Credentials page: the signed-in member's personal CLI tokens.
 use crate::error::AppError;
-use crate::model::{NewToken, TokenInfo};
+use crate::model::{NewToken, TokenInfo, TokenPolicy};
 use leptos::prelude::*;
 
 #[server(prefix = "/fn", endpoint = "my_tokens")]
@@ -12,13 +12,56 @@ pub async fn list_my_tokens() -> Result<Vec<TokenInfo>, AppError> {
         .map_err(|e| auth::refuse(meta.internal("listing tokens", &e)))
 }
 
+/// A new personal token, named and expiring at `expires_at` (Unix seconds) or never — within
+/// the organisation's maximum when one is set.
 #[server(prefix = "/fn", endpoint = "create_my_token")]
-pub async fn create_my_token(name: Option<String>) -> Result<NewToken, AppError> {
-    use crate::server::{auth, credentials};
+pub async fn create_my_token(
+    name: Option<String>,
+    expires_at: Option<i64>,
+) -> Result<NewToken, AppError> {
+    use crate::server::{auth, credentials, org};
     let (state, actor, meta) = auth::require_actor().await?;
-    credentials::create_own_token(&state.db, &state.clock, &actor, &meta, name.as_deref())
+    let max_days = org::max_token_days(&state, &meta)
         .await
-        .map_err(auth::refuse)
+        .map_err(auth::refuse)?;
+    credentials::create_own_token(
+        &state.db,
+        &state.clock,
+        &actor,
+        &meta,
+        name.as_deref(),
+        expires_at,
+        max_days,
+    )
+    .await
+    .map_err(auth::refuse)
+}
+
+/// The organisation's personal-token rule (any member: the create dialog follows it).
+#[server(prefix = "/fn", endpoint = "token_policy")]
+pub async fn get_token_policy() -> Result<TokenPolicy, AppError> {
+    use crate::server::{auth, org};
+    let (state, _actor, meta) = auth::require_actor().await?;
+    org::token_policy(&state.db, &state.org.id, state.personal_token_max_days)
+        .await
+        .map_err(|e| auth::refuse(meta.internal("reading the token policy", &e)))
+}
+
+/// Owners set (or clear) the maximum lifetime of personal tokens.
+#[server(prefix = "/fn", endpoint = "owner/set_token_policy")]
+pub async fn set_token_policy(max_days: Option<i64>) -> Result<TokenPolicy, AppError> {
+    use crate::server::{auth, org};
+    let (state, actor, meta) = auth::require_actor().await?;
+    org::set_token_policy(
+        &state.db,
+        &state.clock,
+        &actor,
+        &meta,
+        state.personal_token_max_days,
+        max_days,
+    )
+    .await
+    .map_err(auth::refuse)
 }
 
 /// "Revoke all credentials": every token of mine is revoked and one new token issued.
@@ -30,7 +73,10 @@ pub async fn revoke_all_my_credentials() -> Result<NewToken, AppError> {
         .await
         .map_err(|e| auth::refuse(meta.internal("loading the user", &e)))?
         .ok_or_else(|| auth::refuse(AppError::Unauthorized))?;
-    credentials::rotate_user_key(&state.db, &state.clock, &actor, &meta, &me)
+    let max_days = crate::server::org::max_token_days(&state, &meta)
+        .await
+        .map_err(auth::refuse)?;
+    credentials::rotate_user_key(&state.db, &state.clock, &actor, &meta, &me, max_days)
         .await
         .map_err(auth::refuse)
 }

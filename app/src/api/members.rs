@@ -44,7 +44,10 @@ pub async fn rotate_user_key(user_id: String) -> Result<NewToken, AppError> {
         .map_err(|e| auth::refuse(meta.internal("loading the user", &e)))?
         .filter(|u| u.org_id == actor.org_id)
         .ok_or_else(|| auth::refuse(AppError::NotFound))?;
-    credentials::rotate_user_key(&state.db, &state.clock, &actor, &meta, &target)
+    let max_days = crate::server::org::max_token_days(&state, &meta)
+        .await
+        .map_err(auth::refuse)?;
+    credentials::rotate_user_key(&state.db, &state.clock, &actor, &meta, &target, max_days)
         .await
         .map_err(auth::refuse)
 }

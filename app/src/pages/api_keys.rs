@@ -4,6 +4,7 @@
 
 /// Keys unused this long are highlighted (and what the stale filter shows).
 const STALE_DAYS: u32 = 90;
+use crate::api::credentials::{get_token_policy, SetTokenPolicy};
 use crate::api::service_accounts::{list_api_keys, RevokeApiKey, RotateApiKey};
 use crate::components::dialogs::{ConfirmDialog, NewTokenDialog};
 use crate::components::error_box::ErrorBox;
@@ -21,7 +22,7 @@ pub fn ApiKeysPage() -> impl IntoView {
         <Title text="API keys" />
         <h1>"Users & IAM"</h1>
         <IamTabs active="/iam/api-keys" />
-        {if is_owner { view! { <ApiKeysManager /> }.into_any() } else { view! { <OwnersOnly what="API keys" /> }.into_any() }}
+        {if is_owner { view! { <ApiKeysManager /><TokenPolicyCard /> }.into_any() } else { view! { <OwnersOnly what="API keys" /> }.into_any() }}
     }
 }
 
@@ -155,5 +156,53 @@ fn ApiKeysManager() -> impl IntoView {
                     on_cancel=Callback::new(move |_| pending.set(None)) />
             }
         })}
+    }
+}
+
+/// Owners: the longest a personal token may live (empty: no maximum).
+#[component]
+fn TokenPolicyCard() -> impl IntoView {
+    let save = ServerAction::<SetTokenPolicy>::new();
+    let policy = Resource::new(move || save.version().get(), |_| get_token_policy());
+    let days = RwSignal::new(String::new());
+    view! {
+        <section class="card">
+            <h2>"Personal token lifetime"</h2>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match policy.await {
+                        Ok(p) if p.set_by_configuration => view! {
+                            <p data-testid="token-policy">{format!(
+                                "Personal tokens expire within {} days (set by GATEHOUSE_PERSONAL_TOKEN_MAX_DAYS).",
+                                p.personal_token_max_days.unwrap_or_default()
+                            )}</p>
+                        }.into_any(),
+                        Ok(p) => {
+                            days.set(p.personal_token_max_days.map(|d| d.to_string()).unwrap_or_default());
+                            view! {
+                                <p data-testid="token-policy">{match p.personal_token_max_days {
+                                    Some(d) => format!("Personal tokens must expire within {d} days."),
+                                    None => "Personal tokens may live forever.".to_string(),
+                                }}</p>
+                                <form class="inline-form" on:submit=move |ev| {
+                                    ev.prevent_default();
+                                    let text = days.get_untracked();
+                                    let max_days = text.trim().parse::<i64>().ok();
+                                    save.dispatch(SetTokenPolicy { max_days });
+                                }>
+                                    <label for="token-max-days">"Maximum days (empty: none)"</label>
+                                    <input id="token-max-days" type="number" min="1" max="3650" prop:value=move || days.get()
+                                        on:input=move |ev| days.set(event_target_value(&ev)) />
+                                    <button class="btn" type="submit">"Save"</button>
+                                </form>
+                                <p class="hint">"Applies to tokens created from now on; existing tokens keep their expiry."</p>
+                            }.into_any()
+                        }
+                        Err(error) => view! { <ErrorBox error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            {move || save.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error /> })}
+        </section>
     }
 }

@@ -1,10 +1,27 @@
 //! Credentials: the signed-in member's personal CLI tokens.
 use crate::api::credentials::{
-    list_my_tokens, CreateMyToken, RevokeAllMyCredentials, SignOutEverywhere,
+    get_token_policy, list_my_tokens, CreateMyToken, RevokeAllMyCredentials, SignOutEverywhere,
 };
 use crate::components::dialogs::{ConfirmDialog, NewTokenDialog};
 use crate::components::error_box::ErrorBox;
-use crate::model::format_timestamp;
+use crate::model::{expiry_text, format_timestamp, now_unix};
+
+/// The expiry choices offered (days), within the organisation's maximum when there is one.
+fn expiry_choices(max_days: Option<i64>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if max_days.is_none() {
+        out.push(("never".to_string(), "Never".to_string()));
+    }
+    for d in [7, 30, 90, 365] {
+        if max_days.is_none_or(|m| d <= m) {
+            out.push((d.to_string(), format!("In {d} days")));
+        }
+    }
+    if let Some(m) = max_days.filter(|m| ![7, 30, 90, 365].contains(m)) {
+        out.push((m.to_string(), format!("In {m} days (the maximum)")));
+    }
+    out
+}
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -17,6 +34,8 @@ pub fn CredentialsPage() -> impl IntoView {
         |_| list_my_tokens(),
     );
     let name = RwSignal::new(String::new());
+    let expiry = RwSignal::new(String::new());
+    let policy = Resource::new(|| (), |_| get_token_policy());
     let confirming = RwSignal::new(false);
     let create_value = create.value();
     let revoke_value = revoke_all.value();
@@ -43,12 +62,34 @@ pub fn CredentialsPage() -> impl IntoView {
             <h2>"Create a token"</h2>
             <form class="inline-form" on:submit=move |ev| {
                 ev.prevent_default();
-                create.dispatch(CreateMyToken { name: Some(name.get_untracked()) });
+                let expires_at = expiry
+                    .get_untracked()
+                    .parse::<i64>()
+                    .ok()
+                    .map(|days| now_unix() + days * 86_400);
+                create.dispatch(CreateMyToken { name: Some(name.get_untracked()), expires_at });
                 name.set(String::new());
             }>
                 <label for="token-name">"Name (optional)"</label>
                 <input id="token-name" type="text" maxlength="100" placeholder="e.g. laptop"
                     prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                <label for="token-expiry">"Expires"</label>
+                <Transition fallback=|| view! { <select id="token-expiry" disabled=true><option>"…"</option></select> }>
+                    {move || Suspend::new(async move {
+                        let max = policy.await.ok().and_then(|p| p.personal_token_max_days);
+                        let choices = expiry_choices(max);
+                        if expiry.get_untracked().is_empty() || !choices.iter().any(|(v, _)| *v == expiry.get_untracked()) {
+                            expiry.set(choices.first().map(|(v, _)| v.clone()).unwrap_or_default());
+                        }
+                        view! {
+                            <select id="token-expiry" prop:value=move || expiry.get()
+                                on:change=move |ev| expiry.set(event_target_value(&ev))>
+                                {choices.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
+                            </select>
+                            {max.map(|m| view! { <span class="hint">{format!("Your organization limits personal tokens to {m} days.")}</span> })}
+                        }
+                    })}
+                </Transition>
                 <button class="btn btn-primary" type="submit" disabled=move || create.pending().get()>"Create token"</button>
             </form>
             {move || match create_value.get() {
@@ -70,14 +111,16 @@ pub fn CredentialsPage() -> impl IntoView {
                         }.into_any(),
                         Ok(list) => view! {
                             <table class="table" data-testid="token-table">
-                                <thead><tr><th>"Name"</th><th>"Token"</th><th>"Created"</th><th>"Last used"</th></tr></thead>
+                                <thead><tr><th>"Name"</th><th>"Token"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th></tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|t| view! {
                                         <tr>
                                             <td>{t.name}</td>
-                                            <td><code>"…"{t.last_six}</code></td>
+                                            <td><code class="nowrap">"…"{t.last_six}</code></td>
                                             <td>{format_timestamp(t.created_at)}</td>
-                                            <td>{t.last_used_at.map(format_timestamp).unwrap_or_else(|| "never".into())}</td>
+                                            <td data-testid="token-expiry">{expiry_text(t.expires_at, now_unix())}</td>
+                                            <td>{t.last_used_at.map(format_timestamp).unwrap_or_else(|| "never".into())}
+                                                {t.last_used_ip.map(|ip| view! { <br/><span class="hint">{ip}</span> })}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -136,5 +179,23 @@ pub fn CredentialsPage() -> impl IntoView {
             }),
             _ => None,
         }}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expiry_choices;
+
+    #[test]
+    fn the_maximum_limits_the_choices() {
+        let values = |m| {
+            expiry_choices(m)
+                .into_iter()
+                .map(|(v, _)| v)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(values(None), ["never", "7", "30", "90", "365"]);
+        assert_eq!(values(Some(30)), ["7", "30"]);
+        assert_eq!(values(Some(45)), ["7", "30", "45"]);
     }
 }

@@ -233,19 +233,23 @@ pub async fn list_active(
     .collect()
 }
 
-/// Creates a personal token for the actor.
+/// Creates a personal token for the actor, expiring at `expires_at` (or never). With an
+/// organisation maximum (`max_days`), an expiry within it is required.
 pub async fn create_own_token(
     db: &Db,
     clock: &Clock,
     actor: &Actor,
     meta: &RequestMeta,
     name: Option<&str>,
+    expires_at: Option<i64>,
+    max_days: Option<i64>,
 ) -> Result<NewToken, AppError> {
     let name = token_name(name, "CLI token")?;
     let now = clock.unix();
+    let options = KeyOptions::checked(expires_at, &[], max_days, now)?;
     let run = async {
         let mut tx = db.begin_write().await?;
-        let new = insert_token(
+        let new = insert_token_with(
             &mut tx,
             &actor.org_id,
             TokenKind::User,
@@ -253,6 +257,7 @@ pub async fn create_own_token(
             &name,
             actor,
             now,
+            &options,
         )
         .await?;
         audit::record(
@@ -273,12 +278,15 @@ pub async fn create_own_token(
 
 /// "Revoke all credentials" / rotate key: in one transaction, revoke every active token of
 /// `target` and issue one new token. Either both happen or neither does.
+/// Revokes every token of `target` and issues one new token (which, under an organisation
+/// maximum of `max_days`, expires after that many days).
 pub async fn rotate_user_key(
     db: &Db,
     clock: &Clock,
     actor: &Actor,
     meta: &RequestMeta,
     target: &User,
+    max_days: Option<i64>,
 ) -> Result<NewToken, AppError> {
     if actor.id != target.id {
         actor.require_owner()?;
@@ -292,7 +300,11 @@ pub async fn rotate_user_key(
     let run = async {
         let mut tx = db.begin_write().await?;
         let revoked = revoke_all(&mut *tx, TokenKind::User, &target.id, &actor.id, now).await?;
-        let new = insert_token(
+        let options = KeyOptions {
+            expires_at: max_days.map(|d| now + d * 86_400),
+            allowed_cidrs: Vec::new(),
+        };
+        let new = insert_token_with(
             &mut tx,
             &target.org_id,
             TokenKind::User,
@@ -300,6 +312,7 @@ pub async fn rotate_user_key(
             &name,
             actor,
             now,
+            &options,
         )
         .await?;
         audit::record(

@@ -68,3 +68,104 @@ pub enum OrgError {
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
 }
+
+/// The longest organisation maximum for personal tokens, in days.
+pub const MAX_TOKEN_DAYS: i64 = 3650;
+
+/// The maximum lifetime of personal tokens: the configured one
+/// (`GATEHOUSE_PERSONAL_TOKEN_MAX_DAYS`) wins over the one owners set in the console.
+pub async fn token_policy(
+    db: &Db,
+    org_id: &str,
+    configured: Option<i64>,
+) -> Result<crate::model::TokenPolicy, sqlx::Error> {
+    if let Some(days) = configured {
+        return Ok(crate::model::TokenPolicy {
+            personal_token_max_days: Some(days),
+            set_by_configuration: true,
+        });
+    }
+    let row = sqlx::query("SELECT personal_token_max_days FROM organizations WHERE id = $1")
+        .bind(org_id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(crate::model::TokenPolicy {
+        personal_token_max_days: match row {
+            Some(row) => row.try_get("personal_token_max_days")?,
+            None => None,
+        },
+        set_by_configuration: false,
+    })
+}
+
+/// Owners set (or clear, with `None`) the maximum lifetime of personal tokens. Tokens that
+/// exist keep their expiry; the maximum applies to tokens created from now on.
+pub async fn set_token_policy(
+    db: &Db,
+    clock: &super::clock::Clock,
+    actor: &super::actor::Actor,
+    meta: &super::actor::RequestMeta,
+    configured: Option<i64>,
+    max_days: Option<i64>,
+) -> Result<crate::model::TokenPolicy, crate::error::AppError> {
+    use crate::error::AppError;
+    actor.require_owner()?;
+    if configured.is_some() {
+        return Err(AppError::InvalidInput(
+            "the maximum is set by GATEHOUSE_PERSONAL_TOKEN_MAX_DAYS; change the configuration"
+                .into(),
+        ));
+    }
+    if let Some(days) = max_days {
+        if !(1..=MAX_TOKEN_DAYS).contains(&days) {
+            return Err(AppError::InvalidInput(format!(
+                "personal_token_max_days: from 1 to {MAX_TOKEN_DAYS}, or null for no maximum"
+            )));
+        }
+    }
+    let now = clock.unix();
+    let run = async {
+        let mut tx = db.begin_write().await?;
+        sqlx::query("UPDATE organizations SET personal_token_max_days = $1 WHERE id = $2")
+            .bind(max_days)
+            .bind(&actor.org_id)
+            .execute(&mut *tx)
+            .await?;
+        super::audit::record(
+            &mut *tx,
+            now,
+            Some(actor),
+            meta,
+            "org.token_policy_changed",
+            super::audit::Target {
+                kind: "organization",
+                id: Some(&actor.org_id),
+                email: None,
+            },
+            Some(&match max_days {
+                Some(d) => format!("personal tokens live at most {d} days"),
+                None => "no maximum lifetime for personal tokens".to_string(),
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(())
+    };
+    run.await
+        .map_err(|e| meta.internal("changing the token policy", &e))?;
+    Ok(crate::model::TokenPolicy {
+        personal_token_max_days: max_days,
+        set_by_configuration: false,
+    })
+}
+
+/// The maximum lifetime in days that applies to personal tokens issued now, if any.
+pub async fn max_token_days(
+    state: &super::state::AppState,
+    meta: &super::actor::RequestMeta,
+) -> Result<Option<i64>, crate::error::AppError> {
+    token_policy(&state.db, &state.org.id, state.personal_token_max_days)
+        .await
+        .map(|p| p.personal_token_max_days)
+        .map_err(|e| meta.internal("reading the token policy", &e))
+}

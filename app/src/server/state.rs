@@ -13,6 +13,8 @@ pub struct AppState {
     pub token_lookup: TokenLookup,
     /// Whether the built-in development IdP is serving sign-ins.
     pub dev_idp: bool,
+    /// `GATEHOUSE_PERSONAL_TOKEN_MAX_DAYS`: overrides what owners set in the console.
+    pub personal_token_max_days: Option<i64>,
     /// What the console knows of its IdP (kept current by the server's metadata refresher).
     pub identity_provider: std::sync::Arc<std::sync::RwLock<crate::model::IdentityProvider>>,
 }

@@ -68,6 +68,7 @@ fn documented_routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
         .routes(routes!(service_accounts::revoke_matching))
         .routes(routes!(service_accounts::rotate_key))
         .routes(routes!(identity_provider::get))
+        .routes(routes!(users::get_token_policy, users::set_token_policy))
         .split_for_parts()
 }
 

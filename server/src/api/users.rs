@@ -4,7 +4,7 @@ use super::{query_problem, ApiError, ApiJson, Caller, ErrorResponse, Owner};
 use crate::state::ServerState;
 use app::error::AppError;
 use app::model::{
-    ApiList, ApiListMetadata, ApiResult as Envelope, Identity, Member, NewToken, Role,
+    ApiList, ApiListMetadata, ApiResult as Envelope, Identity, Member, NewToken, Role, TokenPolicy,
 };
 use app::server::{credentials, members, users};
 use axum::extract::rejection::QueryRejection;
@@ -60,12 +60,16 @@ pub async fn rotate_my_key(
         return Ok(Json(Envelope { result: new }));
     }
     let me = load_user(&state, &caller, &caller.actor.id).await?;
+    let max_days = app::server::org::max_token_days(&state.app, &caller.meta)
+        .await
+        .map_err(|e| ApiError::new(e, &caller.meta))?;
     let new = credentials::rotate_user_key(
         &state.app.db,
         &state.app.clock,
         &caller.actor,
         &caller.meta,
         &me,
+        max_days,
     )
     .await
     .map_err(|e| ApiError::new(e, &caller.meta))?;
@@ -84,12 +88,16 @@ pub async fn rotate_user_key(
     Path(user_id): Path<String>,
 ) -> ApiResult<NewTokenResponse> {
     let target = load_user(&state, &caller, &user_id).await?;
+    let max_days = app::server::org::max_token_days(&state.app, &caller.meta)
+        .await
+        .map_err(|e| ApiError::new(e, &caller.meta))?;
     let new = credentials::rotate_user_key(
         &state.app.db,
         &state.app.clock,
         &caller.actor,
         &caller.meta,
         &target,
+        max_days,
     )
     .await
     .map_err(|e| ApiError::new(e, &caller.meta))?;
@@ -223,4 +231,57 @@ async fn load_user(
         .map_err(|e| ApiError::new(caller.meta.internal("loading a user", &e), &caller.meta))?
         .filter(|u| u.org_id == caller.actor.org_id)
         .ok_or_else(|| ApiError::new(AppError::NotFound, &caller.meta))
+}
+
+/// The organisation's personal-token rule: the maximum lifetime, if any (any member).
+#[utoipa::path(get, path = "/api/v1/organization/token_policy", tag = "organization", security(("bearer" = [])),
+    responses((status = 200, body = Envelope<TokenPolicy>), (status = 401, body = ErrorResponse)))]
+pub async fn get_token_policy(
+    State(state): State<ServerState>,
+    caller: Caller,
+) -> ApiResult<Envelope<TokenPolicy>> {
+    let policy = app::server::org::token_policy(
+        &state.app.db,
+        &state.app.org.id,
+        state.app.personal_token_max_days,
+    )
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            caller.meta.internal("reading the token policy", &e),
+            &caller.meta,
+        )
+    })?;
+    Ok(Json(Envelope { result: policy }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetTokenPolicy {
+    /// Personal tokens must expire within this many days (1 to 3650); `null`: no maximum.
+    personal_token_max_days: Option<i64>,
+}
+
+/// Set (or clear) the maximum lifetime of personal tokens (owners). Refused while
+/// `GATEHOUSE_PERSONAL_TOKEN_MAX_DAYS` sets it.
+#[utoipa::path(put, path = "/api/v1/organization/token_policy", tag = "organization", security(("bearer" = [])),
+    request_body = SetTokenPolicy,
+    responses((status = 200, body = Envelope<TokenPolicy>), (status = 400, body = ErrorResponse),
+        (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
+pub async fn set_token_policy(
+    State(state): State<ServerState>,
+    Owner(caller): Owner,
+    ApiJson(body): ApiJson<SetTokenPolicy>,
+) -> ApiResult<Envelope<TokenPolicy>> {
+    let policy = app::server::org::set_token_policy(
+        &state.app.db,
+        &state.app.clock,
+        &caller.actor,
+        &caller.meta,
+        state.app.personal_token_max_days,
+        body.personal_token_max_days,
+    )
+    .await
+    .map_err(|e| ApiError::new(e, &caller.meta))?;
+    Ok(Json(Envelope { result: policy }))
 }

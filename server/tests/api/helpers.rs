@@ -390,6 +390,21 @@ impl TestApp {
         (browser, token)
     }
 
+    /// As [`TestApp::member_with_token`], with a token that expires in `days` (for apps with
+    /// a maximum token lifetime).
+    pub async fn member_with_token_expiring(&self, email: &str, days: i64) -> (TestApp, String) {
+        let browser = self.without_cookies();
+        assert_eq!(browser.sign_in_as(email, "/").await.status(), 303);
+        let at = (self.state.app.clock.unix() + days * 86_400).to_string();
+        let created = browser
+            .call_fn("create_my_token", &[("name", "test"), ("expires_at", &at)])
+            .await;
+        assert_eq!(created.status(), 200);
+        let body: serde_json::Value = created.json().await.expect("json");
+        let token = body["token"].as_str().expect("token").to_string();
+        (browser, token)
+    }
+
     pub async fn user_id(&self, email: &str) -> String {
         sqlx::query("SELECT id FROM users WHERE email = $1")
             .bind(email)

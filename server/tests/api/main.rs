@@ -5,6 +5,7 @@ mod credentials;
 mod front_door;
 mod helpers;
 mod idp_metadata;
+mod key_lifecycle;
 mod members;
 mod migrations;
 mod openapi;

@@ -12,10 +12,11 @@ on_both_backends!(
 /// What a collaborator (a person or a collaborator-role service account) may call. Every other
 /// operation in the document must refuse them: the test does not read the code's own 403
 /// annotations, so a new route is owner-only here until someone allow-lists it.
-const COLLABORATOR_MAY_CALL: [&str; 3] = [
+const COLLABORATOR_MAY_CALL: [&str; 4] = [
     "GET /api/v1/users/me",
     "POST /api/v1/users/me/rotate_key",
     "GET /api/v1/collaborators",
+    "GET /api/v1/organization/token_policy",
 ];
 
 /// The OpenAPI document is committed (docs/openapi.json) so that clients and reviewers see the

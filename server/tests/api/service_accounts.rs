@@ -665,8 +665,9 @@ async fn concurrent_key_creation_racing_revoke_all_loses_nothing(backend: Backen
 /// Server functions anyone may call, signed in or not.
 const PUBLIC_SERVER_FUNCTIONS: [&str; 1] = ["sign_in_info"];
 /// Server functions a collaborator may call. Everything else in the registry is owner-only.
-const COLLABORATOR_SERVER_FUNCTIONS: [&str; 6] = [
+const COLLABORATOR_SERVER_FUNCTIONS: [&str; 7] = [
     "me",
+    "token_policy",
     "members",
     "my_tokens",
     "create_my_token",
@@ -702,6 +703,8 @@ async fn every_owner_server_function_refuses_collaborators_and_anonymous_callers
         ("created_by", "ada@example.com"),
         ("dry_run", "false"),
         ("confirm_organization", "Test Org"),
+        ("grace_seconds", "0"),
+        ("max_days", "30"),
     ];
     let mut owner_only = 0;
     let paths: Vec<(String, String)> = leptos::server_fn::axum::server_fn_paths()
@@ -738,7 +741,7 @@ async fn every_owner_server_function_refuses_collaborators_and_anonymous_callers
     }
     assert_eq!(
         owner_only,
-        paths.len() - 7,
+        paths.len() - PUBLIC_SERVER_FUNCTIONS.len() - COLLABORATOR_SERVER_FUNCTIONS.len(),
         "every other function was swept"
     );
     assert!(
