@@ -137,6 +137,16 @@ impl Api {
         response.map(|r| r.result).ok_or_else(empty)
     }
 
+    pub fn put<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Result<T, Failure> {
+        let builder = self.request(Method::PUT, path)?.json(&body);
+        let response: Option<ApiResult<T>> = self.send(builder)?;
+        response.map(|r| r.result).ok_or_else(empty)
+    }
+
     pub fn delete(&self, path: &str) -> Result<(), Failure> {
         self.send::<serde_json::Value>(self.request(Method::DELETE, path)?)
             .map(|_| ())

@@ -8,7 +8,7 @@ mod credentials;
 
 use app::model::{
     ApiKeyInfo, Identity, IdentityProvider, KeyKind, MatchingCount, Member, NewToken,
-    RevokeMatching, Role, ServiceAccountInfo,
+    RevokeMatching, Role, ServiceAccountInfo, TokenPolicy,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use client::{encode, Api, Failure};
@@ -74,6 +74,20 @@ enum Command {
     /// The identity provider the console trusts (owners).
     #[command(subcommand, name = "idp")]
     Idp(IdpCommand),
+    /// Organization settings.
+    #[command(subcommand)]
+    Org(OrgCommand),
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Show the maximum lifetime of personal tokens; with --max-days or --no-max, set it (owners).
+    TokenPolicy {
+        #[arg(long, conflicts_with = "no_max")]
+        max_days: Option<i64>,
+        #[arg(long)]
+        no_max: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -111,7 +125,23 @@ enum ServiceAccountCommand {
         yes: bool,
     },
     /// Create an API key; it is printed once.
-    CreateApiKey(NameArg),
+    CreateApiKey {
+        /// The service account.
+        #[arg(long)]
+        name: String,
+        /// A label for the key (default "API key").
+        #[arg(long)]
+        key_name: Option<String>,
+        /// The key stops working after this long: `90d`, `24h`, `30m`, or seconds.
+        #[arg(long, conflicts_with = "expires_at")]
+        expires_in: Option<String>,
+        /// The key stops working at this time: Unix seconds, `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM` (UTC).
+        #[arg(long)]
+        expires_at: Option<String>,
+        /// A network the key may be used from (CIDR); repeat for more. Default: anywhere.
+        #[arg(long = "allow-cidr")]
+        allow_cidr: Vec<String>,
+    },
     /// Revoke every key of a service account.
     RevokeAllApiKeys(NameArg),
 }
@@ -144,6 +174,17 @@ enum ApiKeyCommand {
         /// Service-account email, exact or prefix.
         #[arg(long)]
         email: Option<String>,
+        /// Only keys unused for at least this many days (stale keys).
+        #[arg(long)]
+        unused_for_days: Option<u32>,
+    },
+    /// Replace a service-account key: the new key is printed once; the old one keeps working
+    /// for the grace period, then expires.
+    Rotate {
+        key_id: String,
+        /// How long the old key keeps working: `24h`, `7d`, `0` (default `0`).
+        #[arg(long, default_value = "0")]
+        grace: String,
     },
     /// Revoke one key.
     Revoke { key_id: String },
@@ -210,6 +251,49 @@ enum UserCommand {
         #[arg(long)]
         yes: bool,
     },
+}
+
+/// `90d`, `24h`, `30m`, `45s` or plain seconds.
+fn duration_seconds(text: &str, flag: &str) -> Result<i64, Exit> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], c),
+        _ => (text, 's'),
+    };
+    let factor = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => 0,
+    };
+    number
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 0 && factor > 0)
+        .map(|n| n * factor)
+        .ok_or_else(|| {
+            Exit::Usage(format!(
+                "{flag} {text:?}: give e.g. 90d, 24h, 30m or seconds"
+            ))
+        })
+}
+
+/// Unix seconds, `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM` (UTC).
+fn time_arg(text: &str, flag: &str) -> Result<i64, Exit> {
+    text.trim()
+        .parse::<i64>()
+        .ok()
+        .or_else(|| app::model::parse_utc_datetime(text))
+        .ok_or_else(|| {
+            Exit::Usage(format!(
+                "{flag} {text:?}: give Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)"
+            ))
+        })
+}
+
+fn unix_now() -> i64 {
+    app::model::now_unix()
 }
 
 /// Asks `question` on the terminal; refuses (usage error) when stdin is not a terminal.
@@ -365,6 +449,28 @@ fn run(cli: Cli) -> Result<(), Exit> {
         Command::Credentials(CredentialsCommand::Rotate) => rotate_own(&ctx),
         Command::User(c) => user(&ctx, c),
         Command::Idp(c) => idp(&ctx, c),
+        Command::Org(OrgCommand::TokenPolicy { max_days, no_max }) => {
+            let api = ctx.api()?;
+            let policy: TokenPolicy = if max_days.is_some() || no_max {
+                api.put(
+                    "/organization/token_policy",
+                    json!({ "personal_token_max_days": max_days }),
+                )?
+            } else {
+                api.get("/organization/token_policy")?
+            };
+            ctx.print(&policy, || match policy.personal_token_max_days {
+                Some(d) => println!(
+                    "Personal tokens must expire within {d} days{}.",
+                    if policy.set_by_configuration {
+                        " (set by GATEHOUSE_PERSONAL_TOKEN_MAX_DAYS)"
+                    } else {
+                        ""
+                    }
+                ),
+                None => println!("Personal tokens have no maximum lifetime."),
+            })
+        }
     }
 }
 
@@ -526,10 +632,25 @@ fn service_account(ctx: &Context, command: ServiceAccountCommand) -> Result<(), 
                 println!("Deleted service account {name}; its keys are revoked.")
             })
         }
-        ServiceAccountCommand::CreateApiKey(NameArg { name }) => {
+        ServiceAccountCommand::CreateApiKey {
+            name,
+            key_name,
+            expires_in,
+            expires_at,
+            allow_cidr,
+        } => {
+            let expires_at = match (expires_in, expires_at) {
+                (Some(d), _) => Some(unix_now() + duration_seconds(&d, "--expires-in")?),
+                (None, Some(at)) => Some(time_arg(&at, "--expires-at")?),
+                (None, None) => None,
+            };
             let key: NewToken = api.post(
                 &format!("/service_accounts/{}/api_keys", encode(&name)),
-                None,
+                Some(json!({
+                    "name": key_name,
+                    "expires_at": expires_at,
+                    "allowed_cidrs": allow_cidr,
+                })),
             )?;
             ctx.print(&key, || {
                 println!(
@@ -559,15 +680,30 @@ fn service_account(ctx: &Context, command: ServiceAccountCommand) -> Result<(), 
 fn api_key(ctx: &Context, command: ApiKeyCommand) -> Result<(), Exit> {
     let api = ctx.api()?;
     match command {
-        ApiKeyCommand::List { email } => {
+        ApiKeyCommand::List {
+            email,
+            unused_for_days,
+        } => {
             let mut path = "/api_keys?count=200".to_string();
             if let Some(e) = &email {
                 path.push_str(&format!("&email={}", encode(e)));
             }
+            if let Some(days) = unused_for_days {
+                path.push_str(&format!("&unused_for_days={days}"));
+            }
             let all: Vec<ApiKeyInfo> = api.list_all(&path, None)?;
+            let now = unix_now();
             ctx.print(&all, || {
                 table(
-                    &["KEY ID", "OWNER", "KEY", "NAME", "CREATED BY"],
+                    &[
+                        "KEY ID",
+                        "OWNER",
+                        "KEY",
+                        "NAME",
+                        "EXPIRES",
+                        "LAST USED",
+                        "CREATED BY",
+                    ],
                     all.iter()
                         .map(|k| {
                             vec![
@@ -575,12 +711,34 @@ fn api_key(ctx: &Context, command: ApiKeyCommand) -> Result<(), Exit> {
                                 k.owner_email.clone().unwrap_or_default(),
                                 format!("…{}", k.last_six),
                                 k.name.clone(),
+                                app::model::expiry_text(k.expires_at, now),
+                                match (k.last_used_at, &k.last_used_ip) {
+                                    (Some(t), Some(ip)) => {
+                                        format!("{} from {ip}", app::model::format_timestamp(t))
+                                    }
+                                    (Some(t), None) => app::model::format_timestamp(t),
+                                    (None, _) => "never".to_string(),
+                                },
                                 k.created_by.clone().unwrap_or_default(),
                             ]
                         })
                         .collect(),
                     "No active keys.",
                 )
+            })
+        }
+        ApiKeyCommand::Rotate { key_id, grace } => {
+            let grace_seconds = duration_seconds(&grace, "--grace")?;
+            let key: NewToken = api.post(
+                &format!("/api_keys/{}/rotate", encode(&key_id)),
+                Some(json!({ "grace_seconds": grace_seconds })),
+            )?;
+            ctx.print(&key, || {
+                println!(
+                    "New key (shown once; record its last six characters, …{}). The old key works for {grace_seconds} more seconds:",
+                    key.info.last_six
+                );
+                println!("{}", key.token);
             })
         }
         ApiKeyCommand::Revoke { key_id } => {
@@ -597,17 +755,7 @@ fn api_key(ctx: &Context, command: ApiKeyCommand) -> Result<(), Exit> {
             yes,
         } => {
             let created_before = match created_before {
-                Some(text) => Some(
-                    text.trim()
-                        .parse::<i64>()
-                        .ok()
-                        .or_else(|| app::model::parse_utc_datetime(&text))
-                        .ok_or_else(|| {
-                            Exit::Usage(format!(
-                                "--created-before {text:?}: give Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)"
-                            ))
-                        })?,
-                ),
+                Some(text) => Some(time_arg(&text, "--created-before")?),
                 None => None,
             };
             let body = |dry_run: bool| {

@@ -759,3 +759,123 @@ async fn emergency_revoke_from_the_command_line_counts_confirms_and_revokes() {
         "personal tokens untouched"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_get_names_expiries_networks_and_overlapping_rotation_from_the_command_line() {
+    let s = server().await;
+    let owner = Some(s.owner_token.as_str());
+    assert_eq!(
+        code(&s.run(owner, &["service-account", "create", "--name", "etl"], None)),
+        0
+    );
+    let bad = s.run(
+        owner,
+        &[
+            "service-account",
+            "create-api-key",
+            "--name",
+            "etl",
+            "--expires-in",
+            "soon",
+        ],
+        None,
+    );
+    assert_eq!(code(&bad), 2);
+    let bad_net = s.run(
+        owner,
+        &[
+            "service-account",
+            "create-api-key",
+            "--name",
+            "etl",
+            "--allow-cidr",
+            "10.0.0.0/99",
+        ],
+        None,
+    );
+    assert_eq!(code(&bad_net), 1, "the server names the problem");
+    assert!(
+        text(&bad_net).1.contains("allowed_cidrs"),
+        "{:?}",
+        text(&bad_net)
+    );
+    let made = s.run(
+        owner,
+        &[
+            "service-account",
+            "create-api-key",
+            "--name",
+            "etl",
+            "--key-name",
+            "nightly",
+            "--expires-in",
+            "30d",
+            "--allow-cidr",
+            "127.0.0.1",
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(code(&made), 0, "{:?}", text(&made));
+    let made: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
+    let key = made["token"].as_str().unwrap().to_string();
+    let key_id = made["info"]["id"].as_str().unwrap().to_string();
+    assert_eq!(made["info"]["name"], "nightly");
+    assert_eq!(
+        made["info"]["allowed_cidrs"],
+        serde_json::json!(["127.0.0.1/32"])
+    );
+    assert!(made["info"]["expires_at"].as_i64().is_some());
+    assert_eq!(code(&s.run(Some(&key), &["whoami"], None)), 0);
+    let listed = s.run(owner, &["api-key", "list", "--email", "etl@"], None);
+    assert!(
+        text(&listed).0.contains("expires in 29 days")
+            || text(&listed).0.contains("expires in 30 days"),
+        "{:?}",
+        text(&listed)
+    );
+    assert!(
+        text(&listed).0.contains("from 127.0.0.1"),
+        "last use and address: {:?}",
+        text(&listed)
+    );
+
+    let rotated = s.run(
+        owner,
+        &["api-key", "rotate", &key_id, "--grace", "1h", "-o", "json"],
+        None,
+    );
+    assert_eq!(code(&rotated), 0, "{:?}", text(&rotated));
+    let rotated: serde_json::Value = serde_json::from_slice(&rotated.stdout).unwrap();
+    let new = rotated["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        code(&s.run(Some(&key), &["whoami"], None)),
+        0,
+        "still inside the overlap"
+    );
+    assert_eq!(code(&s.run(Some(&new), &["whoami"], None)), 0);
+    let stale = s.run(
+        owner,
+        &["api-key", "list", "--unused-for-days", "90", "-o", "json"],
+        None,
+    );
+    let stale: Vec<serde_json::Value> = serde_json::from_slice(&stale.stdout).unwrap();
+    assert!(stale.is_empty(), "nothing is 90 days old yet");
+
+    let policy = s.run(owner, &["org", "token-policy", "--max-days", "60"], None);
+    assert_eq!(code(&policy), 0, "{:?}", text(&policy));
+    assert!(text(&policy).0.contains("within 60 days"));
+    let shown = s.run(Some(&s.collaborator_token), &["org", "token-policy"], None);
+    assert!(
+        text(&shown).0.contains("within 60 days"),
+        "{:?}",
+        text(&shown)
+    );
+    let refused = s.run(
+        Some(&s.collaborator_token),
+        &["org", "token-policy", "--no-max"],
+        None,
+    );
+    assert_eq!(code(&refused), 1);
+}

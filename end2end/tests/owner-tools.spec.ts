@@ -170,4 +170,5 @@ test('emergency revoke shows a live count and revokes only after the organizatio
   await expect(page.getByTestId('revoke-preview')).toHaveText('0 live keys match.');
   expect((await api(key, 'GET', '/users/me')).status).toBe(401);
   expect((await api(token, 'GET', '/users/me')).status).toBe(200);
+  expect((await api(token, 'DELETE', `/service_accounts/${name}`)).status).toBe(204);
 });

@@ -9,8 +9,11 @@ async function apiStatus(key: string) {
 /** Clicks "Create API key" on the account's row and returns the key from the show-once dialog. */
 async function createKey(page: Page, account: string) {
   await page.locator(`tr[data-name="${account}"]`).getByRole('button', { name: 'Create API key' }).click();
+  // The create dialog: defaults are no name, never expires, any network.
+  await expect(page.getByRole('dialog').getByLabel('Expires')).toHaveValue('never');
+  await page.getByRole('dialog').getByRole('button', { name: 'Create key' }).click();
   const dialog = page.getByRole('dialog');
-  await expect(dialog.getByRole('heading', { name: `API key for ${account}` })).toBeVisible();
+  await expect(dialog.getByRole('heading', { name: `API key for ${account}`, exact: true })).toBeVisible();
   const key = (await page.getByTestId('new-token').textContent())?.trim() ?? '';
   expect(key).toMatch(/^gts_[0-9A-Za-z]{38}$/);
   return key;
@@ -96,4 +99,49 @@ test('a collaborator sees no service-account controls and the server refuses the
   });
   expect(refused.status()).toBe(403);
   expect(await refused.json()).toEqual({ code: 'owners_only' });
+});
+
+test('a key made with an expiry and networks is rotated with an overlap', async ({ page }) => {
+  await page.goto(`${DEV_CONSOLE}/iam/service-accounts`);
+  await signInWithDevIdp(page, 'Ada Lovelace');
+  const account = `rot-${Date.now().toString(36)}`;
+  await page.getByLabel('Name', { exact: true }).fill(account);
+  await page.getByRole('button', { name: 'Create service account' }).click();
+  await page.locator(`tr[data-name="${account}"]`).getByRole('button', { name: 'Create API key' }).click();
+  const create = page.getByRole('dialog');
+  await create.getByLabel('Name (optional)').fill('nightly');
+  await create.getByLabel('Expires').selectOption('30');
+  await create.getByLabel('Allowed networks (optional)').fill('10.0.0.0/33');
+  await create.getByRole('button', { name: 'Create key' }).click();
+  await expect(create.getByRole('alert')).toContainText('prefix length must be 0 to 32');
+  await create.getByLabel('Allowed networks (optional)').fill('127.0.0.0/8');
+  await create.getByRole('button', { name: 'Create key' }).click();
+  const old = (await page.getByTestId('new-token').textContent())?.trim() ?? '';
+  await closeDialog(page);
+  expect(await apiStatus(old)).toBe(200);
+
+  await page.goto(`${DEV_CONSOLE}/iam/api-keys`);
+  await page.getByLabel('Service account email').fill(`${account}@`);
+  await page.getByRole('button', { name: 'Filter' }).click();
+  const row = page.locator(`tr[data-key="${old.slice(-6)}"]`);
+  await expect(row.getByTestId('key-expiry')).toHaveText(/expires in (29|30) days/);
+  await expect(row).toContainText('from 127.0.0.0/8');
+  await expect(row).toContainText('nightly');
+
+  await row.getByRole('button', { name: 'Rotate' }).click();
+  await page.getByRole('dialog').getByLabel('The old key keeps working for').selectOption('3600');
+  await page.getByRole('dialog').getByRole('button', { name: 'Rotate key' }).click();
+  await expect(page.getByRole('dialog').getByRole('heading', { name: 'Rotated key' })).toBeVisible();
+  const fresh = (await page.getByTestId('new-token').textContent())?.trim() ?? '';
+  await closeDialog(page);
+  expect(fresh).not.toBe(old);
+  expect(await apiStatus(fresh)).toBe(200);
+  expect(await apiStatus(old)).toBe(200);
+  await expect(page.locator(`tr[data-key="${old.slice(-6)}"]`).getByTestId('key-expiry')).toHaveText('expires today');
+
+  // Leave no account behind for the next test.
+  await page.goto(`${DEV_CONSOLE}/iam/service-accounts`);
+  await page.locator(`tr[data-name="${account}"]`).getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: `Delete ${account}` }).click();
+  await expect(page.locator(`tr[data-name="${account}"]`)).toHaveCount(0);
 });

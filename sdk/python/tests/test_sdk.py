@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple
@@ -50,6 +51,51 @@ def test_owners_read_the_identity_provider_and_collaborators_cannot(
     collaborator = Gatehouse(host=server.base, token=server.token_for("grace@example.com"))
     with pytest.raises(PermissionDenied):
         collaborator.identity_provider()
+
+
+def test_keys_carry_expiry_networks_last_use_and_rotate_with_an_overlap(
+    server: Server, owner_token: str
+) -> None:
+    gh = Gatehouse(host=server.base, token=owner_token)
+    name = unique("lifecycle")
+    gh.service_accounts.create(name)
+    with pytest.raises(InvalidRequest) as bad:
+        gh.service_accounts.create_api_key(name, allowed_cidrs=["10.0.0.0/99"])
+    assert "allowed_cidrs" in bad.value.message
+    in_a_day = int(time.time()) + 86_400
+    key = gh.service_accounts.create_api_key(
+        name, "nightly", expires_at=in_a_day, allowed_cidrs=["127.0.0.0/8"]
+    )
+    assert (key.info.name, key.info.expires_at) == ("nightly", in_a_day)
+    assert key.info.allowed_cidrs == ("127.0.0.0/8",)
+    Gatehouse(host=server.base, token=key.token).whoami()
+    listed = next(k for k in gh.api_keys.list(email=f"{name}@") if k.id == key.info.id)
+    assert listed.last_used_ip == "127.0.0.1"
+    assert (listed.last_used_user_agent or "").startswith("gatehouse-python/")
+    outside = gh.service_accounts.create_api_key(name, allowed_cidrs=["192.0.2.0/24"])
+    with pytest.raises(NotAuthenticated) as refused:
+        Gatehouse(host=server.base, token=outside.token).whoami()
+    assert refused.value.code == "source_not_allowed"
+    new = gh.api_keys.rotate(key.info.id, grace_seconds=3600)
+    assert new.info.name == "nightly"
+    Gatehouse(host=server.base, token=key.token).whoami()
+    Gatehouse(host=server.base, token=new.token).whoami()
+    assert [k for k in gh.api_keys.list(unused_for_days=90) if k.id == new.info.id] == []
+    gh.service_accounts.delete(name)
+
+
+def test_the_token_policy_is_read_by_members_and_set_by_owners(
+    server: Server, owner_token: str
+) -> None:
+    gh = Gatehouse(host=server.base, token=owner_token)
+    collaborator = Gatehouse(host=server.base, token=server.token_for("grace@example.com"))
+    try:
+        assert gh.set_token_policy(90).personal_token_max_days == 90
+        assert collaborator.token_policy().personal_token_max_days == 90
+        with pytest.raises(PermissionDenied):
+            collaborator.set_token_policy(None)
+    finally:
+        assert gh.set_token_policy(None).personal_token_max_days is None
 
 
 def test_emergency_revoke_counts_then_revokes_what_matches(
@@ -327,6 +373,9 @@ SDK_METHODS: Dict[Tuple[str, str], Callable[[Gatehouse], object]] = {
     ("DELETE", "/api/v1/api_keys/{key_id}"): lambda g: g.api_keys.revoke,
     ("GET", "/api/v1/identity_provider"): lambda g: g.identity_provider,
     ("POST", "/api/v1/api_keys/revoke"): lambda g: g.api_keys.revoke_matching,
+    ("POST", "/api/v1/api_keys/{key_id}/rotate"): lambda g: g.api_keys.rotate,
+    ("GET", "/api/v1/organization/token_policy"): lambda g: g.token_policy,
+    ("PUT", "/api/v1/organization/token_policy"): lambda g: g.set_token_policy,
 }
 
 

@@ -20,6 +20,7 @@ from ._models import (
     NewToken,
     ServiceAccount,
     TokenInfo,
+    TokenPolicy,
 )
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "ServiceAccount",
     "ServiceAccounts",
     "TokenInfo",
+    "TokenPolicy",
     "Users",
 ]
 __version__ = "0.1.0"

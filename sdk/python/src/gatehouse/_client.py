@@ -3,7 +3,7 @@ API (``credentials``, ``users``, ``service_accounts``, ``api_keys``)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, TypeVar
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -19,6 +19,7 @@ from ._models import (
     NewToken,
     ServiceAccount,
     TokenInfo,
+    TokenPolicy,
 )
 
 T = TypeVar("T")
@@ -195,9 +196,24 @@ class ServiceAccounts:
         """Delete the account; its keys stop working at once."""
         self._t.request("DELETE", f"/service_accounts/{_segment(name_or_id)}")
 
-    def create_api_key(self, name_or_id: str, name: Optional[str] = None) -> NewApiKey:
-        """A new key, shown this once (``.token``); later known by ``.info.last_six``."""
-        body = {} if name is None else {"name": name}
+    def create_api_key(
+        self,
+        name_or_id: str,
+        name: Optional[str] = None,
+        *,
+        expires_at: Optional[int] = None,
+        allowed_cidrs: Optional[Sequence[str]] = None,
+    ) -> NewApiKey:
+        """A new key, shown this once (``.token``); later known by ``.info.last_six``. It never
+        expires unless ``expires_at`` (Unix seconds) is given; ``allowed_cidrs`` limits where it
+        may be used from."""
+        body: Dict[str, Any] = {}
+        if name is not None:
+            body["name"] = name
+        if expires_at is not None:
+            body["expires_at"] = expires_at
+        if allowed_cidrs:
+            body["allowed_cidrs"] = list(allowed_cidrs)
         path = f"/service_accounts/{_segment(name_or_id)}/api_keys"
         return NewToken.from_json(_result(self._t.request("POST", path, body=body)))
 
@@ -219,13 +235,27 @@ class ApiKeys:
         self._t = transport
 
     def list(
-        self, email: Optional[str] = None, *, page_size: int = DEFAULT_PAGE_SIZE
+        self,
+        email: Optional[str] = None,
+        *,
+        unused_for_days: Optional[int] = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
     ) -> Iterator[ApiKey]:
-        """Keys, newest first, lazily paged; ``email`` is a service-account email or prefix."""
-        return self._t.pages("/api_keys", {"email": email}, ApiKey.from_json, page_size)
+        """Keys, newest first, lazily paged; ``email`` is a service-account email or prefix;
+        ``unused_for_days`` keeps only keys unused that long (never-used ones count from
+        creation)."""
+        params = {"email": email, "unused_for_days": unused_for_days}
+        return self._t.pages("/api_keys", params, ApiKey.from_json, page_size)
 
     def revoke(self, key_id: str) -> None:
         self._t.request("DELETE", f"/api_keys/{_segment(key_id)}")
+
+    def rotate(self, key_id: str, *, grace_seconds: int = 0) -> NewApiKey:
+        """Replace a service-account key: the new one is returned (shown once); the old one
+        keeps working for ``grace_seconds`` (up to seven days), then expires."""
+        path = f"/api_keys/{_segment(key_id)}/rotate"
+        body = {"grace_seconds": grace_seconds}
+        return NewToken.from_json(_result(self._t.request("POST", path, body=body)))
 
     def revoke_matching(
         self,
@@ -283,6 +313,17 @@ class Gatehouse:
     def whoami(self) -> Identity:
         """Who the token acts as."""
         return Identity.from_json(_result(self._t.request("GET", "/users/me")))
+
+    def token_policy(self) -> TokenPolicy:
+        """The organisation's maximum lifetime for personal tokens, if any."""
+        data = self._t.request("GET", "/organization/token_policy")
+        return TokenPolicy.from_json(_result(data))
+
+    def set_token_policy(self, personal_token_max_days: Optional[int]) -> TokenPolicy:
+        """Owners: set (or, with ``None``, clear) the maximum lifetime of personal tokens."""
+        body = {"personal_token_max_days": personal_token_max_days}
+        data = self._t.request("PUT", "/organization/token_policy", body=body)
+        return TokenPolicy.from_json(_result(data))
 
     def identity_provider(self) -> IdentityProvider:
         """Owners: the IdP the console trusts, its certificates and metadata refresh state."""

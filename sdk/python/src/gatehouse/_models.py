@@ -46,6 +46,10 @@ class TokenInfo:
     last_six: str
     created_at: int
     last_used_at: Optional[int]
+    expires_at: Optional[int] = None
+    last_used_ip: Optional[str] = None
+    last_used_user_agent: Optional[str] = None
+    allowed_cidrs: Tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TokenInfo:
@@ -55,6 +59,10 @@ class TokenInfo:
             last_six=str(data["last_six"]),
             created_at=int(data["created_at"]),
             last_used_at=_opt_int(data.get("last_used_at")),
+            expires_at=_opt_int(data.get("expires_at")),
+            last_used_ip=_opt_str(data.get("last_used_ip")),
+            last_used_user_agent=_opt_str(data.get("last_used_user_agent")),
+            allowed_cidrs=tuple(str(c) for c in data.get("allowed_cidrs") or ()),
         )
 
 
@@ -139,6 +147,10 @@ class ApiKey:
     created_at: int
     created_by: Optional[str]
     last_used_at: Optional[int]
+    expires_at: Optional[int] = None
+    last_used_ip: Optional[str] = None
+    last_used_user_agent: Optional[str] = None
+    allowed_cidrs: Tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ApiKey:
@@ -151,6 +163,10 @@ class ApiKey:
             created_at=int(data["created_at"]),
             created_by=_opt_str(data.get("created_by")),
             last_used_at=_opt_int(data.get("last_used_at")),
+            expires_at=_opt_int(data.get("expires_at")),
+            last_used_ip=_opt_str(data.get("last_used_ip")),
+            last_used_user_agent=_opt_str(data.get("last_used_user_agent")),
+            allowed_cidrs=tuple(str(c) for c in data.get("allowed_cidrs") or ()),
         )
 
 
@@ -205,4 +221,19 @@ class IdentityProvider:
             sp_entity_id=str(data["sp_entity_id"]),
             sp_metadata_url=str(data["sp_metadata_url"]),
             sp_metadata_xml=str(data["sp_metadata_xml"]),
+        )
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    """The organisation's rule for personal tokens."""
+
+    personal_token_max_days: Optional[int]
+    set_by_configuration: bool
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TokenPolicy:
+        return cls(
+            personal_token_max_days=_opt_int(data.get("personal_token_max_days")),
+            set_by_configuration=bool(data.get("set_by_configuration", False)),
         )
