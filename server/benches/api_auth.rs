@@ -67,6 +67,28 @@ async fn main() {
     .await
     .expect("token")
     .token;
+    // The same person's second token, with every per-key check the lifecycle added in force:
+    // an expiry to compare and a network allow-list to match the client against.
+    let restricted = credentials::insert_token_with(
+        &mut tx,
+        &state.org.id,
+        TokenKind::User,
+        &user.id,
+        "bench, restricted",
+        &actor,
+        now,
+        &credentials::KeyOptions {
+            expires_at: Some(now + 86_400),
+            allowed_cidrs: vec![
+                "10.0.0.0/8".into(),
+                "2001:db8::/32".into(),
+                "127.0.0.0/8".into(),
+            ],
+        },
+    )
+    .await
+    .expect("restricted token")
+    .token;
     tx.commit().await.expect("commit");
 
     let client = reqwest::Client::builder()
@@ -78,18 +100,27 @@ async fn main() {
     let me = format!("{base}/api/v1/users/me");
     run(&client, &health, None, 500).await;
     run(&client, &me, Some(&token), 500).await;
+    run(&client, &me, Some(&restricted), 500).await;
 
     // Rounds alternate, and each ratio compares two runs made seconds apart: on a shared
     // two-core machine the absolute numbers drift between rounds, the paired ratio much less.
     let (mut open, mut authed, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut limited, mut limited_ratios) = (Vec::new(), Vec::new());
     for round in 1..=ROUNDS {
         let a = run(&client, &health, None, REQUESTS_PER_ROUND).await;
         let b = run(&client, &me, Some(&token), REQUESTS_PER_ROUND).await;
+        let c = run(&client, &me, Some(&restricted), REQUESTS_PER_ROUND).await;
         let ratio = 100.0 * b / a;
-        println!("round {round}: /healthz {a:>8.0} req/s   /api/v1/users/me {b:>8.0} req/s   ratio {ratio:>5.1} %");
+        println!(
+            "round {round}: /healthz {a:>8.0} req/s   /api/v1/users/me {b:>8.0} req/s   ratio {ratio:>5.1} %   \
+             restricted key {c:>8.0} req/s ({:>5.1} % of the plain key)",
+            100.0 * c / b
+        );
         open.push(a);
         authed.push(b);
         ratios.push(ratio);
+        limited.push(c);
+        limited_ratios.push(100.0 * c / b);
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(|x, y| x.total_cmp(y));
@@ -100,6 +131,11 @@ async fn main() {
         "median: /healthz {a:.0} req/s, /api/v1/users/me {b:.0} req/s, ratio {r:.1} % (median of the \
          paired rounds; goal >= 60 %); {REQUESTS_PER_ROUND} requests x {ROUNDS} rounds, \
          {CONCURRENCY} concurrent, client and server on one machine"
+    );
+    let (c, rc) = (median(&mut limited), median(&mut limited_ratios));
+    println!(
+        "median: a key with an expiry and three networks {c:.0} req/s, {rc:.1} % of the plain key \
+         (the lifecycle checks; goal >= 95 %)"
     );
     // One request at a time: what the batched lookup costs when there is nobody to batch with.
     let a = 1e6 / run_with(&client, &health, None, SEQUENTIAL, 1).await;
