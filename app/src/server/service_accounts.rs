@@ -460,48 +460,59 @@ pub async fn rotate_own_key(
         let Some(old) = old else {
             return Ok(Outcome::Refused(AppError::Unauthorized));
         };
-        let name: String = old.try_get("name")?;
-        let old_six: String = old.try_get("last_six")?;
-        let options = successor_options(&old, now)?;
-        let new = credentials::insert_token_with(
-            &mut tx,
-            &account.org_id,
-            TokenKind::ServiceAccount,
-            &account.id,
-            &name,
-            actor,
-            now,
-            &options,
-        )
-        .await?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(actor),
-            meta,
-            "api_key.rotated",
-            account.target(),
-            Some(&format!(
-                "key …{old_six} replaced by …{}",
-                new.info.last_six
-            )),
-        )
-        .await?;
+        let new = issue_successor(&mut tx, &account, &old, actor, meta, now, "").await?;
         tx.commit().await?;
         Ok(Outcome::Done(new))
     };
     finish(run.await, meta, "rotating a service account's own key")
 }
 
-/// A rotated key's successor keeps its networks and its lifetime's length (a key made to live
-/// 30 days is replaced by one that lives 30 days from now).
-fn successor_options(old: &AnyRow, now: i64) -> Result<credentials::KeyOptions, sqlx::Error> {
+/// Issues the successor of a rotated key (`old`: its row, with name, last_six, created_at,
+/// expires_at, allowed_cidrs) and audits the rotation. The successor keeps the name, the
+/// networks and the lifetime's length (a key made to live 30 days is replaced by one that
+/// lives 30 days from now).
+async fn issue_successor(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    account: &ServiceAccount,
+    old: &AnyRow,
+    actor: &Actor,
+    meta: &RequestMeta,
+    now: i64,
+    detail: &str,
+) -> Result<NewToken, sqlx::Error> {
+    let name: String = old.try_get("name")?;
+    let old_six: String = old.try_get("last_six")?;
     let created_at: i64 = old.try_get("created_at")?;
     let expires_at: Option<i64> = old.try_get("expires_at")?;
-    Ok(credentials::KeyOptions {
+    let options = credentials::KeyOptions {
         expires_at: expires_at.map(|at| now + (at - created_at).max(60)),
         allowed_cidrs: credentials::cidrs_from_column(old.try_get("allowed_cidrs")?),
-    })
+    };
+    let new = credentials::insert_token_with(
+        tx,
+        &account.org_id,
+        TokenKind::ServiceAccount,
+        &account.id,
+        &name,
+        actor,
+        now,
+        &options,
+    )
+    .await?;
+    audit::record(
+        &mut **tx,
+        now,
+        Some(actor),
+        meta,
+        "api_key.rotated",
+        account.target(),
+        Some(&format!(
+            "key …{old_six} replaced by …{}{detail}",
+            new.info.last_six
+        )),
+    )
+    .await?;
+    Ok(new)
 }
 
 /// The longest overlap of a rotation: seven days.
@@ -561,33 +572,9 @@ pub async fn rotate_key_with_grace(
         if shortened == 0 {
             return Ok(Outcome::Refused(AppError::NotFound));
         }
-        let name: String = old.try_get("name")?;
-        let old_six: String = old.try_get("last_six")?;
-        let options = successor_options(&old, now)?;
-        let new = credentials::insert_token_with(
-            &mut tx,
-            &account.org_id,
-            TokenKind::ServiceAccount,
-            &account.id,
-            &name,
-            actor,
-            now,
-            &options,
-        )
-        .await?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(actor),
-            meta,
-            "api_key.rotated",
-            account.target(),
-            Some(&format!(
-                "key …{old_six} replaced by …{}; the old key works until {old_until} ({grace_seconds} s of overlap asked)",
-                new.info.last_six
-            )),
-        )
-        .await?;
+        let overlap =
+            format!("; the old key works until {old_until} ({grace_seconds} s of overlap asked)");
+        let new = issue_successor(&mut tx, &account, &old, actor, meta, now, &overlap).await?;
         tx.commit().await?;
         Ok(Outcome::Done(new))
     };
