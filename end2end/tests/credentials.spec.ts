@@ -50,3 +50,28 @@ test('a collaborator creates a token, uses it, and revokes all credentials', asy
   await page.getByRole('button', { name: /close/ }).click();
   await expect(page.getByTestId('token-table').getByRole('row')).toHaveCount(2);
 });
+
+test('a dialog takes the focus, keeps it inside, closes on Escape and gives it back', async ({ page }) => {
+  await page.goto(`${DEV_CONSOLE}/credentials`);
+  await signInWithDevIdp(page, 'Grace Hopper');
+  const opener = page.getByRole('button', { name: 'Revoke all credentials' });
+  const dialog = page.getByRole('dialog', { name: 'Revoke all credentials?' });
+  // Keyboard only; retried until the page has hydrated (before that, Enter does nothing).
+  await expect(async () => {
+    await opener.focus();
+    await page.keyboard.press('Enter');
+    await expect(dialog).toBeVisible({ timeout: 1000 });
+  }).toPass();
+  const cancel = dialog.getByRole('button', { name: 'Cancel' });
+  const confirm = dialog.getByRole('button', { name: 'Revoke all and issue a new token' });
+  await expect(cancel).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(confirm).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(cancel).toBeFocused();
+  await page.keyboard.press('Shift+Tab');
+  await expect(confirm).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  await expect(opener).toBeFocused();
+});

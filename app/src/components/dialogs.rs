@@ -1,6 +1,92 @@
-//! Dialogs: confirm before a destructive action; show a new token exactly once.
+//! Dialogs: confirm before a destructive action; show a new token exactly once. Every dialog is
+//! modal for the keyboard too ([`modal_keys`]): focus moves into it, Tab stays inside, Escape
+//! cancels, and focus returns to the control that opened it.
 use crate::model::NewToken;
+use leptos::html::Div;
 use leptos::prelude::*;
+
+/// What can take focus inside a dialog.
+#[cfg(feature = "hydrate")]
+const FOCUSABLE: &str =
+    "button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), a[href]";
+
+#[cfg(feature = "hydrate")]
+fn focusables(dialog: &web_sys::HtmlElement) -> Vec<web_sys::HtmlElement> {
+    use wasm_bindgen::JsCast as _;
+    let Ok(list) = dialog.query_selector_all(FOCUSABLE) else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+        .collect()
+}
+
+/// Keyboard behaviour of a modal dialog whose element is `dialog`: on open, focus goes to its
+/// first field, else its first button (Cancel, in a confirmation: Enter never confirms by
+/// accident); Tab and Shift+Tab cycle inside it; Escape runs `on_cancel`; when it
+/// closes, focus goes back to where it was. Returns the dialog's keydown handler.
+pub fn modal_keys(
+    dialog: NodeRef<Div>,
+    on_cancel: Callback<()>,
+) -> impl Fn(leptos::ev::KeyboardEvent) + Clone + 'static {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast as _;
+        let previous = send_wrapper::SendWrapper::new(
+            document()
+                .active_element()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()),
+        );
+        Effect::new(move |_| {
+            if let Some(dialog) = dialog.get() {
+                let all = focusables(&dialog);
+                let first_field = all
+                    .iter()
+                    .find(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"))
+                    .or_else(|| all.first());
+                if let Some(target) = first_field {
+                    let _ = target.focus();
+                }
+            }
+        });
+        on_cleanup(move || {
+            if let Some(element) = previous.take() {
+                let _ = element.focus();
+            }
+        });
+    }
+    move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "Escape" => {
+            ev.prevent_default();
+            on_cancel.run(());
+        }
+        "Tab" =>
+        {
+            #[cfg(feature = "hydrate")]
+            if let Some(dialog) = dialog.get_untracked() {
+                let all = focusables(&dialog);
+                let active = document().active_element();
+                let at = |e: Option<&web_sys::HtmlElement>| {
+                    e.zip(active.as_ref())
+                        .is_some_and(|(e, a)| AsRef::<web_sys::Element>::as_ref(e) == a)
+                };
+                if ev.shift_key() && at(all.first()) {
+                    ev.prevent_default();
+                    if let Some(last) = all.last() {
+                        let _ = last.focus();
+                    }
+                } else if !ev.shift_key() && at(all.last()) {
+                    ev.prevent_default();
+                    if let Some(first) = all.first() {
+                        let _ = first.focus();
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
 
 /// Asks before doing something that cannot be undone. `on_confirm` runs on the confirm button.
 #[component]
@@ -14,9 +100,12 @@ pub fn ConfirmDialog(
     #[prop(optional)]
     children: Option<Children>,
 ) -> impl IntoView {
+    let dialog = NodeRef::<Div>::new();
+    let keys = modal_keys(dialog, on_cancel);
     view! {
         <div class="modal-backdrop">
-            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="confirm-title">
+            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="confirm-title"
+                node_ref=dialog on:keydown=keys>
                 <h2 id="confirm-title">{title}</h2>
                 <p>{message}</p>
                 {children.map(|c| c())}
@@ -51,9 +140,12 @@ pub fn NewTokenDialog(
     let secret = token.token.clone();
     let export_line = format!("export GATEHOUSE_CLI_TOKEN={}", token.token);
     let export_copy = export_line.clone();
+    let dialog = NodeRef::<Div>::new();
+    let keys = modal_keys(dialog, on_close);
     view! {
         <div class="modal-backdrop">
-            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="token-title">
+            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="token-title"
+                node_ref=dialog on:keydown=keys>
                 <h2 id="token-title">{heading}</h2>
                 <p>
                     "Copy it now: this is the only time it is shown. Gatehouse keeps only a hash; "

@@ -63,9 +63,12 @@ pub fn CreateKeyDialog(
             allowed_cidrs: (!cidrs.is_empty()).then(|| cidrs.join(",")),
         });
     };
+    let dialog = NodeRef::<leptos::html::Div>::new();
+    let keys = super::dialogs::modal_keys(dialog, on_cancel);
     view! {
         <div class="modal-backdrop">
-            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="create-key-title">
+            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="create-key-title"
+                node_ref=dialog on:keydown=keys>
                 <h2 id="create-key-title">{heading}</h2>
                 <form class="stacked-form" on:submit=submit>
                     <label for="key-name">"Name (optional)"</label>
