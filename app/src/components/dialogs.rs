@@ -30,6 +30,9 @@ pub fn modal_keys(
     dialog: NodeRef<Div>,
     on_cancel: Callback<()>,
 ) -> impl Fn(leptos::ev::KeyboardEvent) + Clone + 'static {
+    // Only the browser moves focus; the server renders the same markup.
+    #[cfg(not(feature = "hydrate"))]
+    let _ = dialog;
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast as _;
