@@ -86,8 +86,10 @@ pub async fn apply(
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    if !cacheable {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
+    // Static files keep their names from build to build (no content hash yet): a browser may
+    // keep them but must revalidate (cheap: Last-Modified gives a 304), so a deployment never
+    // pairs new HTML with an old WASM bundle.
+    let cache = if cacheable { "no-cache" } else { "no-store" };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     response
 }

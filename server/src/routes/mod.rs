@@ -17,6 +17,8 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate as _};
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -105,6 +107,13 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
             sessions.request_timeout,
         ))
         .layer(session_layer)
+        // Pages and SAML metadata go out brotli- or gzip-compressed when the client asks; static
+        // files are served from their precompressed copies (`--precompress`) instead. JSON is
+        // not compressed: it is where new tokens travel, and compressing a secret beside
+        // caller-influenced text is what BREACH-style length attacks need.
+        .layer(CompressionLayer::new().compress_when(
+            DefaultPredicate::new().and(NotForContentType::const_new("application/json")),
+        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             tracing::info_span!(

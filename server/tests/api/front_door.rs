@@ -7,6 +7,7 @@ use sqlx::Row;
 use std::time::{Duration, Instant};
 
 on_both_backends!(
+    pages_are_compressed_when_asked_and_json_never,
     a_response_started_in_one_browser_does_not_sign_in_another,
     hostile_signature_references_are_refused_and_never_stall_the_server,
     sign_in_requests_over_the_limit_get_429_with_retry_after,
@@ -621,4 +622,72 @@ async fn shutdown_completes_within_its_bound_while_a_request_hangs() {
         "still running {:?} after SIGTERM",
         stopped_at.elapsed()
     );
+}
+
+/// Pages and metadata travel compressed when the browser asks; JSON (where new tokens travel)
+/// never does; static files are revalidated rather than stored blindly.
+async fn pages_are_compressed_when_asked_and_json_never(backend: Backend) {
+    use std::io::Read as _;
+    let app = spawn_app(backend).await;
+    for (path, encoding) in [("/signin", "br"), ("/saml/metadata", "gzip")] {
+        let response = app
+            .client
+            .get(app.url(path))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["content-encoding"], encoding, "{path}");
+        assert!(response.headers()["vary"]
+            .to_str()
+            .unwrap()
+            .contains("accept-encoding"));
+        let body = response.bytes().await.unwrap();
+        if encoding == "gzip" {
+            let mut text = String::new();
+            flate2::read::GzDecoder::new(&body[..])
+                .read_to_string(&mut text)
+                .unwrap();
+            assert!(text.contains("EntityDescriptor"), "{path}");
+        }
+        let plain = app.client.get(app.url(path)).send().await.unwrap();
+        assert!(
+            plain.headers().get("content-encoding").is_none(),
+            "not asked, not sent"
+        );
+    }
+    let (browser, token) = app.member_with_token("ada@example.com").await;
+    let json = client()
+        .get(app.url("/api/v1/users/me"))
+        .bearer_auth(&token)
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        json.headers().get("content-encoding").is_none(),
+        "JSON is never compressed"
+    );
+    let created = browser
+        .client
+        .post(app.url("/fn/create_my_token"))
+        .header("origin", &app.base)
+        .header("accept-encoding", "gzip, br")
+        .form(&[("name", "compressed?")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    assert!(
+        created.headers().get("content-encoding").is_none(),
+        "a new token is never compressed"
+    );
+    // A static asset is revalidated (its name does not change between builds yet).
+    let asset = app
+        .client
+        .get(app.url("/pkg/gatehouse.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asset.headers()["cache-control"], "no-cache");
 }
