@@ -38,6 +38,9 @@ cargo test --workspace --locked
 step "build the console (cargo leptos build)"
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
 cargo leptos build
+# A debug build writes no precompressed copies: drop any a release build (`scripts/run.sh`,
+# `--precompress`) left, or the server would hand browsers that stale WASM beside the new JS.
+find target/site -name '*.br' -delete -o -name '*.gz' -delete 2>/dev/null || true
 
 step "Python SDK: ruff, mypy, pytest against the built server"
 GATEHOUSE_SERVER_BIN="$target_dir/debug/gatehouse-server" bash scripts/test-sdk.sh

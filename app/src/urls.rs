@@ -4,6 +4,7 @@ pub const HOME: &str = "/";
 pub const SIGN_IN: &str = "/signin";
 pub const CREDENTIALS: &str = "/credentials";
 pub const IAM: &str = "/iam";
+pub const IAM_API_KEYS: &str = "/iam/api-keys";
 pub const IAM_IDENTITY_PROVIDER: &str = "/iam/identity-provider";
 pub const IAM_EMERGENCY_REVOKE: &str = "/iam/emergency-revoke";
 pub const SAML_LOGIN: &str = "/saml/login";
@@ -58,6 +59,11 @@ pub fn sign_in_with_next(next: &str) -> String {
 /// The SSO start URL that brings the user back to `next` afterwards.
 pub fn saml_login_with_next(next: &str) -> String {
     format!("{SAML_LOGIN}?next={}", encode_query_value(next))
+}
+
+/// The keys view, filtered to one service account's keys.
+pub fn api_keys_for(email: &str) -> String {
+    format!("{IAM_API_KEYS}?email={}", encode_query_value(email))
 }
 
 fn encode_query_value(value: &str) -> String {

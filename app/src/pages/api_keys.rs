@@ -30,7 +30,11 @@ pub fn ApiKeysPage() -> impl IntoView {
 fn ApiKeysManager() -> impl IntoView {
     let revoke = ServerAction::<RevokeApiKey>::new();
     let rotate = ServerAction::<RotateApiKey>::new();
-    let filter = RwSignal::new(String::new());
+    // `?email=` (a service account's row links here) pre-fills the filter.
+    let from_link = leptos_router::hooks::use_query_map()
+        .with_untracked(|q| q.get("email"))
+        .unwrap_or_default();
+    let filter = RwSignal::new(from_link);
     let stale_only = RwSignal::new(false);
     let pages = RwSignal::new(vec![None::<String>]);
     let keys = Resource::new(

@@ -134,7 +134,10 @@ fn ServiceAccountsManager() -> impl IntoView {
                                                     <td><strong>{a.name.clone()}</strong></td>
                                                     <td><code>{a.email.clone()}</code></td>
                                                     <td><span class=if a.role == Role::Owner { "badge badge-owner" } else { "badge" }>{a.role.as_str()}</span></td>
-                                                    <td data-testid="active-keys">{a.active_keys}</td>
+                                                    <td data-testid="active-keys">
+                                                        <a href=crate::urls::api_keys_for(&a.email)
+                                                            title="See these keys">{a.active_keys}</a>
+                                                    </td>
                                                     <td>{format_timestamp(a.created_at)}<br/><span class="hint">{a.created_by.clone()}</span></td>
                                                     <td class="actions">
                                                         <button class="btn btn-small" on:click=move |_| creating_for.set(Some(a1.clone()))>"Create API key"</button>
@@ -160,7 +163,11 @@ fn ServiceAccountsManager() -> impl IntoView {
             let (title, message, label) = match &p {
                 Pending::RevokeAll(a) => (
                     format!("Revoke all keys of {}?", a.name),
-                    format!("All {} active keys of {} stop working immediately, everywhere they are used.", a.active_keys, a.email),
+                    if a.active_keys == 1 {
+                        format!("The one active key of {} stops working immediately, everywhere it is used.", a.email)
+                    } else {
+                        format!("All {} active keys of {} stop working immediately, everywhere they are used.", a.active_keys, a.email)
+                    },
                     "Revoke all keys".to_string(),
                 ),
                 Pending::Delete(a) => (

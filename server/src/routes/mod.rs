@@ -9,7 +9,7 @@ use app::server::auth;
 use app::server::session_store::{DbSessionStore, SessionLimits};
 use app::urls;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, Extensions, HeaderMap, StatusCode, Version};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -17,10 +17,11 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
-use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate as _};
+use tower_http::compression::predicate::{DefaultPredicate, Predicate as _};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -89,6 +90,18 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
             move || provide_context(app_state.clone()),
             shell,
         )
+        // The bundle, with conditional requests answered 304 (Leptos' fallback file handler
+        // forwards only Accept-Encoding, so every revalidation would re-send the whole WASM)
+        // and the precompressed copies preferred.
+        .nest_service(
+            &format!("/{}", state.leptos.site_pkg_dir),
+            ServeDir::new(format!(
+                "{}/{}",
+                state.leptos.site_root, state.leptos.site_pkg_dir
+            ))
+            .precompressed_br()
+            .precompressed_gzip(),
+        )
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(
             app::app::shell,
         ))
@@ -107,13 +120,24 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
             sessions.request_timeout,
         ))
         .layer(session_layer)
-        // Pages and SAML metadata go out brotli- or gzip-compressed when the client asks; static
-        // files are served from their precompressed copies (`--precompress`) instead. JSON is
-        // not compressed: it is where new tokens travel, and compressing a secret beside
+        // Pages and SAML metadata go out brotli- or gzip-compressed when the client asks. Static
+        // files are not compressed on the fly (brotli over a megabyte of WASM per request would
+        // cost seconds): they are served from their precompressed copies (`--precompress`). JSON
+        // is not compressed either: it is where new tokens travel, and compressing a secret beside
         // caller-influenced text is what BREACH-style length attacks need.
-        .layer(CompressionLayer::new().compress_when(
-            DefaultPredicate::new().and(NotForContentType::const_new("application/json")),
-        ))
+        .layer(
+            CompressionLayer::new().compress_when(DefaultPredicate::new().and(
+                |_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions| {
+                    headers
+                        .get(header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|t| {
+                            t.starts_with("text/html")
+                                || t.starts_with("application/samlmetadata+xml")
+                        })
+                },
+            )),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             tracing::info_span!(
