@@ -75,3 +75,23 @@ test('a dialog takes the focus, keeps it inside, closes on Escape and gives it b
   await expect(dialog).toHaveCount(0);
   await expect(opener).toBeFocused();
 });
+
+test('without a clipboard (plain http), Copy selects the token and says to press Ctrl+C', async ({ page }) => {
+  await page.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'clipboard', { get: () => undefined, configurable: true });
+  });
+  await page.goto(`${DEV_CONSOLE}/credentials`);
+  await signInWithDevIdp(page, 'Alan Turing');
+  await expect(page.getByRole('heading', { name: 'Credentials' })).toBeVisible();
+  await page.getByLabel('Name (optional)').fill('no clipboard');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const dialog = page.getByRole('dialog');
+  const token = await readNewToken(page);
+  await dialog.getByRole('button', { name: 'Copy', exact: true }).click();
+  await expect(dialog.getByRole('status').first()).toContainText('press Ctrl+C');
+  expect(await page.evaluate(() => window.getSelection()?.toString())).toBe(token);
+  await dialog.getByRole('button', { name: 'Copy line' }).click();
+  expect(await page.evaluate(() => window.getSelection()?.toString())).toBe(`export GATEHOUSE_CLI_TOKEN=${token}`);
+  await expect(dialog.getByRole('status')).toHaveCount(2);
+  await dialog.getByRole('button', { name: /close/ }).click();
+});

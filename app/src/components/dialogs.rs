@@ -121,14 +121,60 @@ pub fn ConfirmDialog(
     }
 }
 
-/// Copies `text` to the clipboard (browser only).
-pub fn copy_to_clipboard(text: &str) {
+/// Copies `text` to the clipboard; where the browser offers no clipboard (plain http beyond
+/// this machine), selects the element with id `target_id` instead. Returns whether it copied.
+pub fn copy_or_select(text: &str, target_id: &str) -> bool {
     #[cfg(feature = "hydrate")]
-    if let Some(window) = web_sys::window() {
-        let _ = window.navigator().clipboard().write_text(text);
+    {
+        let Some(window) = web_sys::window() else {
+            return false;
+        };
+        let navigator = window.navigator();
+        let has_clipboard = js_sys::Reflect::get(&navigator, &"clipboard".into())
+            .map(|v| !v.is_undefined() && !v.is_null())
+            .unwrap_or(false);
+        if has_clipboard && window.is_secure_context() {
+            let _ = navigator.clipboard().write_text(text);
+            return true;
+        }
+        if let (Some(document), Ok(Some(selection))) = (window.document(), window.get_selection()) {
+            if let (Some(element), Ok(range)) = (
+                document.get_element_by_id(target_id),
+                document.create_range(),
+            ) {
+                let _ = range.select_node_contents(&element);
+                let _ = selection.remove_all_ranges();
+                let _ = selection.add_range(&range);
+            }
+        }
+        false
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = text;
+    {
+        let _ = (text, target_id);
+        false
+    }
+}
+
+/// A copy button for the text of the element `target_id`: "Copied" when it worked; without a
+/// clipboard, the text is selected and the user told to press Ctrl+C.
+#[component]
+pub fn CopyButton(
+    #[prop(into)] text: String,
+    target_id: &'static str,
+    #[prop(into, default = "Copy".to_string())] label: String,
+    #[prop(optional)] quiet: bool,
+) -> impl IntoView {
+    let outcome = RwSignal::new(None::<bool>);
+    view! {
+        <button class=if quiet { "btn btn-quiet" } else { "btn" }
+            on:click=move |_| outcome.set(Some(copy_or_select(&text, target_id)))>
+            {move || if outcome.get() == Some(true) { "Copied".to_string() } else { label.clone() }}
+        </button>
+        {move || (outcome.get() == Some(false)).then(|| view! {
+            <span class="hint copy-hint" role="status">"Selected — press Ctrl+C (⌘C on a Mac) to copy."</span>
+        })}
+    }
 }
 
 /// Shows a newly issued token once, with a copy button and the shell line to use it. After
@@ -139,7 +185,6 @@ pub fn NewTokenDialog(
     #[prop(into)] heading: String,
     on_close: Callback<()>,
 ) -> impl IntoView {
-    let copied = RwSignal::new(false);
     let secret = token.token.clone();
     let export_line = format!("export GATEHOUSE_CLI_TOKEN={}", token.token);
     let export_copy = export_line.clone();
@@ -156,15 +201,13 @@ pub fn NewTokenDialog(
                     <code>"…"{token.info.last_six.clone()}</code>"."
                 </p>
                 <div class="secret-row">
-                    <code class="secret" data-testid="new-token">{token.token.clone()}</code>
-                    <button class="btn" on:click=move |_| { copy_to_clipboard(&secret); copied.set(true); }>
-                        {move || if copied.get() { "Copied" } else { "Copy" }}
-                    </button>
+                    <code class="secret" id="new-token-secret" data-testid="new-token">{token.token.clone()}</code>
+                    <CopyButton text=secret target_id="new-token-secret" />
                 </div>
                 <p class="hint">"To use it with the CLI:"</p>
                 <div class="secret-row">
-                    <code class="secret" data-testid="export-line">{export_line}</code>
-                    <button class="btn btn-quiet" on:click=move |_| copy_to_clipboard(&export_copy)>"Copy line"</button>
+                    <code class="secret" id="new-token-export" data-testid="export-line">{export_line}</code>
+                    <CopyButton text=export_copy target_id="new-token-export" label="Copy line" quiet=true />
                 </div>
                 <div class="modal-actions">
                     <button class="btn btn-primary" on:click=move |_| on_close.run(())>

@@ -47,7 +47,7 @@ fn AuditLog() -> impl IntoView {
                             let next = page.next_paging_token.clone();
                             view! {
                                 <table class="table" data-testid="audit-table">
-                                    <thead><tr><th>"Time"</th><th>"Actor"</th><th>"Action"</th><th>"Target"</th><th>"Detail"</th><th>"Source"</th></tr></thead>
+                                    <thead><tr><th>"Time"</th><th>"Actor"</th><th>"Action"</th><th>"Target"</th><th>"Detail"</th><th>"Source IP"</th><th>"Request id"</th></tr></thead>
                                     <tbody>
                                         {page.results.into_iter().map(|e| view! {
                                             <tr>
@@ -56,7 +56,8 @@ fn AuditLog() -> impl IntoView {
                                                 <td><code>{e.action}</code></td>
                                                 <td>{e.target.unwrap_or_default()}</td>
                                                 <td>{e.detail.unwrap_or_default()}</td>
-                                                <td class="hint">{e.source_ip.unwrap_or_default()}<br/>{e.request_id.unwrap_or_default()}</td>
+                                                <td class="hint">{e.source_ip.unwrap_or_default()}</td>
+                                                <td class="hint"><code class="request-id">{e.request_id.unwrap_or_default()}</code></td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>

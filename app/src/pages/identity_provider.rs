@@ -1,7 +1,7 @@
 //! Users & IAM → Identity provider (owners): the IdP the console trusts, whether its metadata
 //! is current, its certificates and when they expire, and the SP metadata to hand to the IdP.
 use crate::api::identity_provider::get_identity_provider;
-use crate::components::dialogs::copy_to_clipboard;
+use crate::components::dialogs::CopyButton;
 use crate::components::error_box::ErrorBox;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
 use crate::model::{
@@ -60,7 +60,6 @@ fn IdpDetails(idp: IdentityProvider) -> impl IntoView {
     let certificates = idp.certificates.clone();
     let xml = idp.sp_metadata_xml.clone();
     let xml_for_copy = xml.clone();
-    let copied = RwSignal::new(false);
     view! {
         {warning}
         <section class="card" data-testid="idp-details">
@@ -107,12 +106,10 @@ fn IdpDetails(idp: IdentityProvider) -> impl IntoView {
                 <dt>"Metadata URL"</dt><dd><code data-testid="sp-metadata-url">{idp.sp_metadata_url.clone()}</code></dd>
             </dl>
             <div class="actions">
-                <button class="btn" on:click=move |_| { copy_to_clipboard(&xml_for_copy); copied.set(true); }>
-                    {move || if copied.get() { "Copied" } else { "Copy XML" }}
-                </button>
+                <CopyButton text=xml_for_copy target_id="sp-metadata-xml" label="Copy XML" />
                 <a class="btn btn-quiet" href=urls::SAML_METADATA download="gatehouse-sp-metadata.xml">"Download XML"</a>
             </div>
-            <pre class="xml" data-testid="sp-metadata-xml" tabindex="0">{xml}</pre>
+            <pre class="xml" id="sp-metadata-xml" data-testid="sp-metadata-xml" tabindex="0">{xml}</pre>
         </section>
     }
 }
