@@ -145,3 +145,33 @@ test('a key made with an expiry and networks is rotated with an overlap', async 
   await page.getByRole('dialog').getByRole('button', { name: `Delete ${account}` }).click();
   await expect(page.locator(`tr[data-name="${account}"]`)).toHaveCount(0);
 });
+
+test('the create form resets after success and keeps a taken name on the field', async ({ page }) => {
+  await page.goto(`${DEV_CONSOLE}/iam/service-accounts`);
+  await signInWithDevIdp(page, 'Ada Lovelace');
+  const account = `dup-${Date.now().toString(36)}`;
+  const name = page.getByLabel('Name', { exact: true });
+  const role = page.getByLabel('Role');
+  await expect(async () => {
+    await name.fill('Bad');
+    await expect(page.getByTestId('name-problem')).not.toHaveText('', { timeout: 1000 });
+  }).toPass();
+  await name.fill(account);
+  await role.selectOption('owner');
+  await page.getByRole('button', { name: 'Create service account' }).click();
+  await expect(page.locator(`tr[data-name="${account}"]`)).toContainText('owner');
+  await expect(name).toHaveValue('');
+  await expect(role).toHaveValue('collaborator');
+
+  await name.fill(account);
+  await page.getByRole('button', { name: 'Create service account' }).click();
+  await expect(page.getByTestId('name-problem')).toContainText(account);
+  await expect(name).toHaveValue(account);
+  await expect(name).toHaveAttribute('aria-invalid', 'true');
+  await name.fill(`${account}-2`);
+  await expect(page.getByTestId('name-problem')).toHaveText('');
+
+  await page.locator(`tr[data-name="${account}"]`).getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: `Delete ${account}` }).click();
+  await expect(page.locator(`tr[data-name="${account}"]`)).toHaveCount(0);
+});

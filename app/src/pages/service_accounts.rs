@@ -8,6 +8,7 @@ use crate::components::error_box::ErrorBox;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
 use crate::components::key_form::{CreateKeyDialog, KeyChoice};
 use crate::components::pager::Pager;
+use crate::error::AppError;
 use crate::model::{check_service_account_name, format_timestamp, Me, Role, ServiceAccountInfo};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -67,15 +68,43 @@ fn ServiceAccountsManager() -> impl IntoView {
     let new_key = create_key.value();
     let key_for = RwSignal::new(String::new());
     let creating_for = RwSignal::new(None::<ServiceAccountInfo>);
-    let action_error = move || {
-        create
-            .value()
-            .get()
-            .and_then(Result::err)
-            .or_else(|| new_key.get().and_then(Result::err))
-            .or_else(|| revoke_all.value().get().and_then(Result::err))
-            .or_else(|| delete.value().get().and_then(Result::err))
-    };
+    // The outcome of the latest action decides what error shows: the next action clears it.
+    let action_error = RwSignal::new(None::<AppError>);
+    // A refused name (taken, say) is shown on the field, and what was typed is kept.
+    let name_error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(result) = create.value().get() {
+            match result {
+                Ok(_) => {
+                    name.set(String::new());
+                    role.set(Role::Collaborator);
+                    touched.set(false);
+                    name_error.set(None);
+                    action_error.set(None);
+                }
+                Err(AppError::Conflict(message)) => {
+                    name_error.set(Some(message));
+                    action_error.set(None);
+                }
+                Err(error) => action_error.set(Some(error)),
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = new_key.get() {
+            action_error.set(result.err());
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = revoke_all.value().get() {
+            action_error.set(result.err());
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = delete.value().get() {
+            action_error.set(result.err());
+        }
+    });
 
     view! {
         <section class="card">
@@ -85,17 +114,15 @@ fn ServiceAccountsManager() -> impl IntoView {
                 touched.set(true);
                 if check_service_account_name(&name.get_untracked()).is_ok() {
                     create.dispatch(CreateServiceAccount { name: name.get_untracked(), role: Some(role.get_untracked()) });
-                    name.set(String::new());
-                    touched.set(false);
                 }
             }>
                 <label for="sa-name">"Name"</label>
                 <input id="sa-name" type="text" maxlength="63" placeholder="e.g. etl-prod" autocomplete="off"
-                    aria-invalid=move || name_problem().is_some().to_string()
+                    aria-invalid=move || (name_problem().is_some() || name_error.get().is_some()).to_string()
                     prop:value=move || name.get()
-                    on:input=move |ev| { name.set(event_target_value(&ev)); touched.set(true); } />
+                    on:input=move |ev| { name.set(event_target_value(&ev)); touched.set(true); name_error.set(None); } />
                 <label for="sa-role">"Role"</label>
-                <select id="sa-role" on:change=move |ev| {
+                <select id="sa-role" prop:value=move || role.get().as_str() on:change=move |ev| {
                     role.set(if event_target_value(&ev) == "owner" { Role::Owner } else { Role::Collaborator })
                 }>
                     <option value="collaborator" selected=true>"collaborator"</option>
@@ -103,10 +130,10 @@ fn ServiceAccountsManager() -> impl IntoView {
                 </select>
                 <button class="btn btn-primary" type="submit" disabled=move || create.pending().get()>"Create service account"</button>
             </form>
-            <p class="field-error" data-testid="name-problem">{name_problem}</p>
+            <p class="field-error" data-testid="name-problem">{move || name_problem().or_else(|| name_error.get())}</p>
             <p class="hint">"Lowercase letters, digits and hyphens, starting with a letter; at most 63 characters."</p>
         </section>
-        {move || action_error().map(|error| view! { <ErrorBox error /> })}
+        {move || action_error.get().map(|error| view! { <ErrorBox error /> })}
         <section class="card">
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
