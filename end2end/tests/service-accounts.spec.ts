@@ -60,6 +60,7 @@ test('an owner runs a service account through its whole life', async ({ page, co
   await keyRow.getByRole('button', { name: 'Revoke' }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Revoke key' }).click();
   await expect(page.getByTestId('no-keys')).toBeVisible();
+  await expect(page.getByTestId('toast')).toHaveText('Key revoked; it no longer works.');
   expect(await apiStatus(key)).toBe(401);
 
   // Two more keys, then "Revoke all keys".
@@ -74,6 +75,7 @@ test('an owner runs a service account through its whole life', async ({ page, co
   await expect(page.getByRole('dialog')).toContainText(`All 2 active keys of ${email} stop working`);
   await page.getByRole('dialog').getByRole('button', { name: 'Revoke all keys' }).click();
   await expect(row.getByTestId('active-keys')).toHaveText('0');
+  await expect(page.getByTestId('toast')).toHaveText('2 keys revoked.');
   expect([await apiStatus(second), await apiStatus(third)]).toEqual([401, 401]);
 
   // Delete, after a confirmation that names the account.
@@ -160,6 +162,7 @@ test('the create form resets after success and keeps a taken name on the field',
   await role.selectOption('owner');
   await page.getByRole('button', { name: 'Create service account' }).click();
   await expect(page.locator(`tr[data-name="${account}"]`)).toContainText('owner');
+  await expect(page.getByTestId('toast')).toContainText(`Created ${account}@org-`);
   await expect(name).toHaveValue('');
   await expect(role).toHaveValue('collaborator');
 

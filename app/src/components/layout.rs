@@ -13,6 +13,7 @@ use leptos_router::hooks::use_location;
 pub fn ConsoleLayout() -> impl IntoView {
     let me = Resource::new(|| (), |_| get_me());
     let location = use_location();
+    let toast = super::toast::provide_toast();
     view! {
         <Suspense fallback=|| view! { <div class="loading">"Loading…"</div> }>
             {move || Suspend::new(async move {
@@ -31,6 +32,7 @@ pub fn ConsoleLayout() -> impl IntoView {
                                 {warning}
                                 <Outlet />
                             </main>
+                            <super::toast::ToastRegion toast />
                         }
                             .into_any()
                     }

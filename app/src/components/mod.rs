@@ -5,3 +5,4 @@ pub mod iam_tabs;
 pub mod key_form;
 pub mod layout;
 pub mod pager;
+pub mod toast;

@@ -56,6 +56,11 @@ fn ApiKeysManager() -> impl IntoView {
     let grace = RwSignal::new("86400".to_string());
     let rotated = rotate.value();
     let now = now_unix();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = revoke.value().get() {
+            crate::components::toast::say("Key revoked; it no longer works.");
+        }
+    });
     view! {
         <section class="card">
             <FilterForm filter pages id="key-filter" label="Service account email"

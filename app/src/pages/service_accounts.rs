@@ -8,6 +8,7 @@ use crate::components::error_box::ErrorBox;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
 use crate::components::key_form::{CreateKeyDialog, KeyChoice};
 use crate::components::pager::Pager;
+use crate::components::toast::{count, say};
 use crate::error::AppError;
 use crate::model::{check_service_account_name, format_timestamp, Me, Role, ServiceAccountInfo};
 use leptos::prelude::*;
@@ -75,7 +76,8 @@ fn ServiceAccountsManager() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(result) = create.value().get() {
             match result {
-                Ok(_) => {
+                Ok(account) => {
+                    say(format!("Created {}.", account.email));
                     name.set(String::new());
                     role.set(Role::Collaborator);
                     touched.set(false);
@@ -97,11 +99,17 @@ fn ServiceAccountsManager() -> impl IntoView {
     });
     Effect::new(move |_| {
         if let Some(result) = revoke_all.value().get() {
+            if let Ok(n) = &result {
+                say(format!("{} revoked.", count(*n, "key", "keys")));
+            }
             action_error.set(result.err());
         }
     });
     Effect::new(move |_| {
         if let Some(result) = delete.value().get() {
+            if result.is_ok() {
+                say("Service account deleted; its keys no longer work.");
+            }
             action_error.set(result.err());
         }
     });
