@@ -95,3 +95,28 @@ test('without a clipboard (plain http), Copy selects the token and says to press
   await expect(dialog.getByRole('status')).toHaveCount(2);
   await dialog.getByRole('button', { name: /close/ }).click();
 });
+
+test('destructive buttons keep a readable contrast in dark mode (WCAG AA, 4.5:1)', async ({ page }) => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.goto(`${DEV_CONSOLE}/credentials`);
+  await signInWithDevIdp(page, 'Grace Hopper');
+  const button = page.getByRole('button', { name: 'Revoke all credentials' });
+  await expect(button).toBeVisible();
+  const ratio = await button.evaluate((el) => {
+    const rgb = (c: string) => (c.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number);
+    const lum = ([r, g, b]: number[]) => {
+      const f = (v: number) => {
+        const s = v / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    let bg = 'rgba(0, 0, 0, 0)';
+    for (let node: Element | null = el; node && /rgba\(0, 0, 0, 0\)|transparent/.test(bg); node = node.parentElement) {
+      bg = getComputedStyle(node).backgroundColor;
+    }
+    const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(rgb(bg))];
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  });
+  expect(ratio).toBeGreaterThanOrEqual(4.5);
+});

@@ -46,5 +46,6 @@ export async function expectSignedInAs(page: Page, who: { email: string; role: s
 
 export async function expectOnSignInPage(page: Page) {
   await expect(page).toHaveURL(/\/signin/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Gatehouse' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'Sign in with SSO' })).toBeVisible();
 }

@@ -15,7 +15,7 @@ pub fn SignInPage() -> impl IntoView {
             <section class="card narrow signin">
                 <div class="brand big">
                     <svg class="logo" viewBox="0 0 32 32" aria-hidden="true"><rect width="32" height="32" rx="7" fill="currentColor"/><path d="M7 10h18M10 10v15M22 10v15M7 14.5h18" stroke="var(--panel)" stroke-width="2.6" stroke-linecap="round"/></svg>
-                    <span class="product">"Gatehouse"</span>
+                    <h1 class="product">"Gatehouse"</h1>
                 </div>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
