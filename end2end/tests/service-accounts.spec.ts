@@ -178,3 +178,40 @@ test('the create form resets after success and keeps a taken name on the field',
   await page.getByRole('dialog').getByRole('button', { name: `Delete ${account}` }).click();
   await expect(page.locator(`tr[data-name="${account}"]`)).toHaveCount(0);
 });
+
+test('on a 390 px phone, dialogs fit the screen and long emails wrap', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${DEV_CONSOLE}/iam/service-accounts`);
+  await signInWithDevIdp(page, 'Ada Lovelace');
+  const account = `a-rather-long-service-account-name-${Date.now().toString(36)}`;
+  await expect(async () => {
+    await page.getByLabel('Name', { exact: true }).fill('Bad');
+    await expect(page.getByTestId('name-problem')).not.toHaveText('', { timeout: 1000 });
+  }).toPass();
+  await page.getByLabel('Name', { exact: true }).fill(account);
+  await page.getByRole('button', { name: 'Create service account' }).click();
+  const row = page.locator(`tr[data-name="${account}"]`);
+  await row.getByRole('button', { name: 'Create API key' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Create key' }).click();
+  await expect(page.getByTestId('last-six')).toBeVisible();
+  await page.getByRole('dialog').getByRole('button', { name: /close/ }).click();
+  await row.getByRole('button', { name: 'Revoke all keys' }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog).toContainText(`${account}@org-`);
+  const box = await dialog.boundingBox();
+  expect(box).not.toBeNull();
+  expect(box!.x).toBeGreaterThanOrEqual(0);
+  expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+  expect(box!.y + box!.height).toBeLessThanOrEqual(844);
+  // Nothing inside runs past its edge: the long email wraps.
+  expect(await dialog.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+  // Every button of the dialog is on the screen.
+  for (const button of await dialog.getByRole('button').all()) {
+    const b = await button.boundingBox();
+    expect(b!.x + b!.width).toBeLessThanOrEqual(390);
+  }
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await row.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: `Delete ${account}` }).click();
+  await expect(row).toHaveCount(0);
+});

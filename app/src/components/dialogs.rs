@@ -198,7 +198,7 @@ pub fn NewTokenDialog(
                 <p>
                     "Copy it now: this is the only time it is shown. Gatehouse keeps only a hash; "
                     "afterwards it is identified by its last six characters — record them: "
-                    <code>"…"{token.info.last_six.clone()}</code>"."
+                    <code class="nowrap" data-testid="last-six">"…"{token.info.last_six.clone()}</code>"."
                 </p>
                 <div class="secret-row">
                     <code class="secret" id="new-token-secret" data-testid="new-token">{token.token.clone()}</code>
