@@ -981,6 +981,20 @@ enum FilterValue {
     Text(String),
 }
 
+/// Binds a filter's values, in order, after what the query already binds.
+fn bind_filter<'q>(
+    mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    values: &'q [FilterValue],
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    for v in values {
+        query = match v {
+            FilterValue::Int(i) => query.bind(*i),
+            FilterValue::Text(t) => query.bind(t.as_str()),
+        };
+    }
+    query
+}
+
 /// Emergency revoke: every live key of the organisation that matches `filter` (personal
 /// tokens and service-account keys alike), in one transaction with one audit row naming the
 /// filter and the count. With `dry_run`, only counts. Returns the count.
@@ -1003,12 +1017,7 @@ pub async fn revoke_matching(
                 "SELECT COUNT(*) AS n FROM api_tokens WHERE org_id = $1 AND revoked_at IS NULL{conditions}"
             );
             let mut query = sqlx::query(&sql).bind(&actor.org_id);
-            for v in &values {
-                query = match v {
-                    FilterValue::Int(i) => query.bind(*i),
-                    FilterValue::Text(t) => query.bind(t.clone()),
-                };
-            }
+            query = bind_filter(query, &values);
             let n: i64 = query.fetch_one(&mut *tx).await?.try_get("n")?;
             u64::try_from(n).unwrap_or(0)
         } else {
@@ -1020,12 +1029,7 @@ pub async fn revoke_matching(
                 .bind(&actor.org_id)
                 .bind(now)
                 .bind(&actor.id);
-            for v in &values {
-                query = match v {
-                    FilterValue::Int(i) => query.bind(*i),
-                    FilterValue::Text(t) => query.bind(t.clone()),
-                };
-            }
+            query = bind_filter(query, &values);
             let revoked = query.execute(&mut *tx).await?.rows_affected();
             let described = serde_json::to_string(filter).unwrap_or_default();
             audit::record(

@@ -88,6 +88,7 @@ impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
         let now = self.clock.unix();
+        let (name_id, session_index) = saml_login_of(record);
         loop {
             let inserted = sqlx::query(
                 "INSERT INTO sessions (id, user_id, data, expires_at, created_at, saml_name_id, \
@@ -98,8 +99,8 @@ impl SessionStore for DbSessionStore {
             .bind(&data)
             .bind(now + self.limits.idle_seconds)
             .bind(now)
-            .bind(saml_login_of(record).0)
-            .bind(saml_login_of(record).1)
+            .bind(&name_id)
+            .bind(&session_index)
             .execute(self.db.pool())
             .await
             .map_err(backend)?;
@@ -114,6 +115,7 @@ impl SessionStore for DbSessionStore {
     async fn save(&self, record: &Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
         let expires_at = self.clock.unix() + self.limits.idle_seconds;
+        let (name_id, session_index) = saml_login_of(record);
         sqlx::query(
             "UPDATE sessions SET user_id = $2, data = $3, expires_at = $4, saml_name_id = $6, \
              saml_session_index = $7 WHERE id = $1 AND (data <> $3 OR expires_at < $5)",
@@ -123,8 +125,8 @@ impl SessionStore for DbSessionStore {
         .bind(&data)
         .bind(expires_at)
         .bind(expires_at - EXPIRY_WRITE_GRANULARITY_SECONDS)
-        .bind(saml_login_of(record).0)
-        .bind(saml_login_of(record).1)
+        .bind(name_id)
+        .bind(session_index)
         .execute(self.db.pool())
         .await
         .map_err(backend)?;

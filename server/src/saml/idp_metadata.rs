@@ -299,9 +299,9 @@ impl SamlHandle {
     fn record_success(&self, loaded: &Loaded, now: i64) {
         let sp = self.current();
         let certificates = sp
-            .idp_certificate_ders()
+            .idp_certificates()
             .iter()
-            .filter_map(|der| certificate_info(der))
+            .filter_map(|cert| certificate_info(cert.der_data()))
             .collect();
         let period = self.period_after(loaded, now);
         if let Ok(mut due) = self.next_due.lock() {

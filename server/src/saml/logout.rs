@@ -10,7 +10,7 @@
 //! query string exactly as received; a POST message goes through the same pre-scan as responses
 //! (no DOCTYPE, same-document references only) and must carry exactly one signature, on its
 //! root element, before xmlsec sees it.
-use super::prescan::{self, AlgorithmElement};
+use super::prescan;
 use super::{Refusal, RefusalKind, SamlSp, CLOCK_SKEW_SECONDS};
 use crate::html::escape;
 use base64::Engine as _;
@@ -19,7 +19,7 @@ use openssl::pkey::{PKey, Private};
 use openssl::sign::{Signer, Verifier};
 use quick_xml::events::Event;
 use quick_xml::Reader;
-use samael::crypto::{CertificateDer, Crypto, CryptoProvider};
+use samael::crypto::{Crypto, CryptoProvider};
 use samael::metadata::{HTTP_POST_BINDING, HTTP_REDIRECT_BINDING};
 use std::io::{Read, Write};
 use time::OffsetDateTime;
@@ -413,10 +413,6 @@ impl SamlSp {
                 format!("algorithm {algorithm:?}"),
             ));
         }
-        debug_assert!(scan.algorithms.iter().all(|(e, _)| matches!(
-            e,
-            AlgorithmElement::SignatureMethod | AlgorithmElement::DigestMethod
-        )));
         let verified = self
             .idp_certificates()
             .iter()
@@ -425,14 +421,6 @@ impl SamlSp {
             return Err(refuse(RefusalKind::BadSignature, "XML signature"));
         }
         Ok(xml)
-    }
-
-    fn idp_certificates(&self) -> Vec<CertificateDer> {
-        self.sp
-            .idp_signing_certs()
-            .ok()
-            .flatten()
-            .unwrap_or_default()
     }
 }
 

@@ -272,16 +272,13 @@ impl SamlSp {
         &self.idp_sso_url
     }
 
-    /// Every signing certificate of the IdP (DER): all are trusted.
-    pub fn idp_certificate_ders(&self) -> Vec<Vec<u8>> {
+    /// Every signing certificate of the IdP: all are trusted.
+    pub fn idp_certificates(&self) -> Vec<samael::crypto::CertificateDer> {
         self.sp
             .idp_signing_certs()
             .ok()
             .flatten()
             .unwrap_or_default()
-            .iter()
-            .map(|c| c.der_data().to_vec())
-            .collect()
     }
 
     /// The key that signs our requests, when requests are signed.
