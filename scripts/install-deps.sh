@@ -66,9 +66,10 @@ if [ "$(cargo deny --version 2>/dev/null | awk '{print $2}')" != "$CARGO_DENY_VE
   cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
 fi
 
-if [ ! -x "$ROOT/end2end/node_modules/.bin/wasm-opt" ] || [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
+if [ ! -x "$ROOT/end2end/node_modules/.bin/wasm-opt" ] || [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] \
+  || [ ! -d "$ROOT/end2end/node_modules/@axe-core/playwright" ]; then
   if [ -f "$ROOT/end2end/package.json" ]; then
-    log "npm ci (end2end: @playwright/test, binaryen)"
+    log "npm ci (end2end: @playwright/test, @axe-core/playwright, binaryen)"
     (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi

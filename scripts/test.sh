@@ -42,6 +42,9 @@ cargo leptos build
 # `--precompress`) left, or the server would hand browsers that stale WASM beside the new JS.
 find target/site -name '*.br' -delete -o -name '*.gz' -delete 2>/dev/null || true
 
+step "bundle size (release WASM + JS, gzip -9, against the budget)"
+bash scripts/bundle-size.sh
+
 step "Python SDK: ruff, mypy, pytest against the built server"
 GATEHOUSE_SERVER_BIN="$target_dir/debug/gatehouse-server" bash scripts/test-sdk.sh
 

@@ -7,9 +7,58 @@ use crate::pages::{
     service_accounts::ServiceAccountsPage, sign_in::SignInPage,
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
+
+#[cfg(feature = "ssr")]
+static STYLESHEET_HREF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The stylesheet's URL: `/pkg/<name>.<hash>.css` when cargo-leptos hashed the bundle (its
+/// hashes are in the file it writes beside the server binary), else `/pkg/<name>.css`. Worked
+/// out once per process.
+#[cfg(feature = "ssr")]
+pub fn stylesheet_href(options: &LeptosOptions) -> &'static str {
+    STYLESHEET_HREF.get_or_init(|| hashed_stylesheet_href(options))
+}
+
+/// The stylesheet's URL as [`stylesheet_href`] first worked it out (the unhashed name before).
+#[cfg(feature = "ssr")]
+pub fn linked_stylesheet() -> &'static str {
+    STYLESHEET_HREF
+        .get()
+        .map_or("/pkg/gatehouse.css", String::as_str)
+}
+
+/// The client never renders the shell.
+#[cfg(not(feature = "ssr"))]
+pub fn stylesheet_href(_: &LeptosOptions) -> &'static str {
+    "/pkg/gatehouse.css"
+}
+
+#[cfg(feature = "ssr")]
+fn hashed_stylesheet_href(options: &LeptosOptions) -> String {
+    let hash = options
+        .hash_files
+        .then(|| {
+            let exe = std::env::current_exe().ok()?;
+            std::fs::read_to_string(exe.parent()?.join(options.hash_file.as_ref())).ok()
+        })
+        .flatten()
+        .and_then(|hashes| {
+            hashes.lines().find_map(|line| {
+                let (file, hash) = line.split_once(':')?;
+                (file.trim() == "css").then(|| hash.trim().to_string())
+            })
+        });
+    match hash {
+        Some(hash) => format!(
+            "/{}/{}.{hash}.css",
+            options.site_pkg_dir, options.output_name
+        ),
+        None => format!("/{}/{}.css", options.site_pkg_dir, options.output_name),
+    }
+}
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -23,6 +72,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
+                <link id="leptos" rel="stylesheet" href=stylesheet_href(&options) />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -37,7 +87,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/gatehouse.css" />
         <Title formatter=|page: String| {
             if page.is_empty() { "Gatehouse".to_string() } else { format!("{page} · Gatehouse") }
         } />

@@ -1,6 +1,9 @@
 //! Gatehouse console: Leptos components, server functions and (behind `ssr`) the server-side
 //! services they call. The `hydrate` entry point below is what the WASM bundle runs.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+// Leptos views are deeply nested types; the release WASM build (the keys page) needs more than
+// the default 128 levels to compute their layouts.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod app;

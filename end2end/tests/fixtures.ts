@@ -31,8 +31,16 @@ export async function signInWithDevIdp(page: Page, displayName: string) {
   await page.getByRole('button', { name: `Sign in as ${displayName}` }).click();
 }
 
+/** Through the user menu (the icon in the header), as a user would. */
 export async function signOut(page: Page) {
+  await openUserMenu(page);
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+}
+
+export async function openUserMenu(page: Page) {
+  const menu = page.getByTestId('user-menu');
+  if ((await menu.getAttribute('open')) === null) await menu.locator('summary').click();
+  await expect(menu).toHaveAttribute('open', '');
 }
 
 // --- check ---

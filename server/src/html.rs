@@ -22,9 +22,10 @@ pub fn page(title: &str, body: &str) -> String {
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"color-scheme\" content=\"light dark\">\
-         <title>{} · Gatehouse</title><link rel=\"stylesheet\" href=\"/pkg/gatehouse.css\"></head>\
+         <title>{} · Gatehouse</title><link rel=\"stylesheet\" href=\"{}\"></head>\
          <body><main class=\"centered\"><section class=\"card narrow\">{}</section></main></body></html>",
         escape(title),
+        escape(app::app::linked_stylesheet()),
         body
     )
 }

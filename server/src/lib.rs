@@ -283,15 +283,25 @@ async fn shutdown_signal() {
 
 /// The Leptos options cargo-leptos compiled in, or the workspace defaults when the binary was
 /// built by plain cargo (tests).
+///
+/// `cargo leptos build` (with `hash-files`) writes the bundle's content hashes beside the binary;
+/// when that file is there the page links the hashed names, whatever the environment says, so
+/// the binary and the site it was built with always agree.
 fn leptos_options() -> LeptosOptions {
-    match leptos::config::get_configuration(None) {
+    let mut options = match leptos::config::get_configuration(None) {
         Ok(conf) => conf.leptos_options,
         Err(_) => LeptosOptions::builder()
             .output_name("gatehouse")
             .site_root(std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into()))
             .site_pkg_dir("pkg")
             .build(),
-    }
+    };
+    options.hash_files = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())))
+        .is_some_and(|hashes| hashes.is_file());
+    app::app::stylesheet_href(&options);
+    options
 }
 
 /// Reads and checks the IdP metadata at start. A URL is retried briefly, so the console can

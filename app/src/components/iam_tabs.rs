@@ -29,8 +29,12 @@ pub fn IamTabs(active: &'static str) -> impl IntoView {
 pub fn OwnersOnly(what: &'static str) -> impl IntoView {
     view! {
         <section class="card" data-testid="owners-only">
-            <h2>"Owners only"</h2>
-            <p>{what} " are managed by the organization's owners. Ask an owner if you need one."</p>
+            <h2>"Only owners can open this page"</h2>
+            <p>
+                {what} " are managed by your organization's owners. If you need something here, ask one of them: "
+                "they are marked " <span class="badge badge-owner">"owner"</span> " on the "
+                <a href=crate::urls::IAM>"Users"</a> " tab."
+            </p>
         </section>
     }
 }

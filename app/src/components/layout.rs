@@ -77,13 +77,106 @@ fn Header(me: Me) -> impl IntoView {
                 <A href=urls::CREDENTIALS>"Credentials"</A>
                 <A href=urls::IAM>"Users & IAM"</A>
             </nav>
-            <div class="whoami">
+            <UserMenu me=me.clone() role_class />
+        </header>
+    }
+}
+
+/// Up to two initials for the avatar: "Ada Lovelace" → "AL"; without a name, the email's first letter.
+fn initials(display_name: &str, email: &str) -> String {
+    let from_name: String = display_name
+        .split_whitespace()
+        .filter_map(|word| word.chars().next())
+        .filter(|c| c.is_alphanumeric())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect();
+    if from_name.is_empty() {
+        email.chars().take(1).flat_map(char::to_uppercase).collect()
+    } else {
+        from_name
+    }
+}
+
+/// The user icon: who you are, and the way to Credentials, Users & IAM and Sign out. A
+/// disclosure (`<details>`), so it opens with a click, Enter or Space even before the page has
+/// hydrated; Escape closes it and returns focus to the icon; following a link or clicking
+/// elsewhere closes it.
+#[component]
+fn UserMenu(me: Me, role_class: &'static str) -> impl IntoView {
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let summary = NodeRef::<leptos::html::Summary>::new();
+    let close = move |focus_icon: bool| {
+        if let Some(menu) = menu.get_untracked() {
+            menu.set_open(false);
+        }
+        if focus_icon {
+            if let Some(summary) = summary.get_untracked() {
+                let _ = summary.focus();
+            }
+        }
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            close(true);
+        }
+    };
+    // A click anywhere else closes it, as menus do.
+    let outside = window_event_listener(leptos::ev::click, move |ev| {
+        use leptos::wasm_bindgen::JsCast;
+        let Some(details) = menu.get_untracked() else {
+            return;
+        };
+        let inside = ev
+            .target()
+            .and_then(|t| t.dyn_into::<leptos::web_sys::Node>().ok())
+            .is_some_and(|node| details.contains(Some(&node)));
+        if details.open() && !inside {
+            details.set_open(false);
+        }
+    });
+    on_cleanup(move || outside.remove());
+    let avatar = initials(&me.display_name, &me.email);
+    let label = format!("Account menu for {}", me.email);
+    view! {
+        <details class="usermenu" node_ref=menu on:keydown=on_keydown data-testid="user-menu">
+            <summary node_ref=summary aria-label=label>
+                <span class="avatar" aria-hidden="true">{avatar}</span>
                 <span class="email" data-testid="user-email">{me.email.clone()}</span>
                 <span class=role_class data-testid="user-role">{me.role.as_str()}</span>
+            </summary>
+            <div class="usermenu-panel">
+                <p class="usermenu-who">
+                    <strong>{me.display_name.clone()}</strong><br/>
+                    <span class="hint">{me.email.clone()}</span><br/>
+                    <span class="hint">{me.org_name.clone()}</span>
+                </p>
+                <ul>
+                    <li><A href=urls::CREDENTIALS on:click=move |_| close(false)>"Credentials"</A></li>
+                    <li><A href=urls::IAM on:click=move |_| close(false)>"Users & IAM"</A></li>
+                </ul>
                 <form method="post" action=urls::LOGOUT class="signout">
                     <button type="submit" class="btn btn-quiet">"Sign out"</button>
                 </form>
             </div>
-        </header>
+        </details>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::initials;
+
+    #[test]
+    fn initials_come_from_the_name_or_else_the_email() {
+        assert_eq!(initials("Ada Lovelace", "ada@example.com"), "AL");
+        assert_eq!(
+            initials("grace brewster murray hopper", "g@example.com"),
+            "GB"
+        );
+        assert_eq!(initials("Émilie", "e@example.com"), "É");
+        assert_eq!(initials("", "alan@example.com"), "A");
+        assert_eq!(initials("  ", ""), "");
     }
 }

@@ -5,4 +5,5 @@ pub mod iam_tabs;
 pub mod key_form;
 pub mod layout;
 pub mod pager;
+pub mod table_scroll;
 pub mod toast;

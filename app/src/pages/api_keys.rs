@@ -11,6 +11,7 @@ use crate::components::error_box::ErrorBox;
 use crate::components::filter_form::FilterForm;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
 use crate::components::pager::Pager;
+use crate::components::table_scroll::TableScroll;
 use crate::model::{expiry_text, format_timestamp, now_unix, ApiKeyInfo, Me, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -83,7 +84,7 @@ fn ApiKeysManager() -> impl IntoView {
                         Ok(page) => {
                             let next = page.next_paging_token.clone();
                             view! {
-                                <table class="table" data-testid="key-table">
+                                <TableScroll label="API keys"><table class="table" data-testid="key-table">
                                     <thead><tr>
                                         <th>"Owner"</th><th>"Key"</th><th>"Name"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th class="actions">"Actions"</th>
                                     </tr></thead>
@@ -116,7 +117,7 @@ fn ApiKeysManager() -> impl IntoView {
                                             }
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></TableScroll>
                                 <Pager pages next />
                             }.into_any()
                         }

@@ -3,6 +3,7 @@ use crate::api::service_accounts::list_audit;
 use crate::components::error_box::ErrorBox;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
 use crate::components::pager::Pager;
+use crate::components::table_scroll::TableScroll;
 use crate::model::{format_timestamp, Me, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -46,7 +47,7 @@ fn AuditLog() -> impl IntoView {
                         Ok(page) => {
                             let next = page.next_paging_token.clone();
                             view! {
-                                <table class="table" data-testid="audit-table">
+                                <TableScroll label="Audit log"><table class="table" data-testid="audit-table">
                                     <thead><tr><th>"Time"</th><th>"Actor"</th><th>"Action"</th><th>"Target"</th><th>"Detail"</th><th>"Source IP"</th><th>"Request id"</th></tr></thead>
                                     <tbody>
                                         {page.results.into_iter().map(|e| view! {
@@ -61,7 +62,7 @@ fn AuditLog() -> impl IntoView {
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></TableScroll>
                                 <Pager pages next previous_label="Newer" next_label="Older" />
                             }.into_any()
                         }

@@ -4,6 +4,7 @@ use crate::api::credentials::{
 };
 use crate::components::dialogs::{ConfirmDialog, NewTokenDialog};
 use crate::components::error_box::ErrorBox;
+use crate::components::table_scroll::TableScroll;
 use crate::model::{expiry_text, format_timestamp, now_unix};
 
 /// The expiry choices offered (days), within the organisation's maximum when there is one.
@@ -110,7 +111,7 @@ pub fn CredentialsPage() -> impl IntoView {
                             <p class="empty" data-testid="no-tokens">"You have no active tokens. Create one to use the CLI or the API."</p>
                         }.into_any(),
                         Ok(list) => view! {
-                            <table class="table" data-testid="token-table">
+                            <TableScroll label="Your tokens"><table class="table" data-testid="token-table">
                                 <thead><tr><th>"Name"</th><th>"Token"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th></tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|t| view! {
@@ -124,7 +125,7 @@ pub fn CredentialsPage() -> impl IntoView {
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></TableScroll>
                         }.into_any(),
                         Err(error) => view! { <ErrorBox error /> }.into_any(),
                     }

@@ -8,6 +8,7 @@ use crate::components::error_box::ErrorBox;
 use crate::components::filter_form::FilterForm;
 use crate::components::iam_tabs::IamTabs;
 use crate::components::pager::Pager;
+use crate::components::table_scroll::TableScroll;
 use crate::model::{format_timestamp, Me, Member, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -94,7 +95,7 @@ pub fn IamPage() -> impl IntoView {
                         Ok(page) => {
                             let next = page.next_paging_token.clone();
                             view! {
-                                <table class="table" data-testid="member-table">
+                                <TableScroll label="Members"><table class="table" data-testid="member-table">
                                     <thead><tr>
                                         <th>"Email"</th><th>"Name"</th><th>"Role"</th><th>"Last sign-in"</th>
                                         {is_owner.then(|| view! { <th class="actions">"Actions"</th> })}
@@ -124,7 +125,7 @@ pub fn IamPage() -> impl IntoView {
                                             }
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></TableScroll>
                                 <Pager pages next />
                             }.into_any()
                         }

@@ -4,6 +4,7 @@ use crate::api::identity_provider::get_identity_provider;
 use crate::components::dialogs::CopyButton;
 use crate::components::error_box::ErrorBox;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
+use crate::components::table_scroll::TableScroll;
 use crate::model::{
     expiry_text, format_timestamp, now_unix, IdentityProvider, IdpCertificate, Me, Role,
 };
@@ -78,7 +79,7 @@ fn IdpDetails(idp: IdentityProvider) -> impl IntoView {
             </dl>
             <h3>"Signing certificates"</h3>
             <p class="hint">"Every certificate listed in the metadata is trusted, so the identity provider can roll its certificate over without a restart."</p>
-            <div class="table-scroll">
+            <TableScroll label="Signing certificates">
                 <table class="table" data-testid="idp-certificates">
                     <thead><tr><th>"Subject"</th><th>"Valid until"</th><th>"SHA-256 fingerprint"</th></tr></thead>
                     <tbody>
@@ -96,7 +97,7 @@ fn IdpDetails(idp: IdentityProvider) -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
-            </div>
+            </TableScroll>
         </section>
         <section class="card">
             <h2>"Gatehouse's metadata, for the identity provider"</h2>

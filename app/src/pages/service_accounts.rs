@@ -8,6 +8,7 @@ use crate::components::error_box::ErrorBox;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
 use crate::components::key_form::{CreateKeyDialog, KeyChoice};
 use crate::components::pager::Pager;
+use crate::components::table_scroll::TableScroll;
 use crate::components::toast::{count, say};
 use crate::error::AppError;
 use crate::model::{check_service_account_name, format_timestamp, Me, Role, ServiceAccountInfo};
@@ -157,7 +158,7 @@ fn ServiceAccountsManager() -> impl IntoView {
                         Ok(page) => {
                             let next = page.next_paging_token.clone();
                             view! {
-                                <table class="table" data-testid="service-account-table">
+                                <TableScroll label="Service accounts"><table class="table" data-testid="service-account-table">
                                     <thead><tr>
                                         <th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Active keys"</th><th>"Created"</th><th class="actions">"Actions"</th>
                                     </tr></thead>
@@ -185,7 +186,7 @@ fn ServiceAccountsManager() -> impl IntoView {
                                             }
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></TableScroll>
                                 <Pager pages next />
                             }.into_any()
                         }

@@ -51,9 +51,30 @@ fn new_nonce() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Paths whose responses may be cached: hashed or versioned static files.
+/// Paths whose responses may be cached: the bundle and the icon.
 fn is_static_asset(path: &str) -> bool {
     path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico"
+}
+
+/// A bundle file whose name carries its content hash (`/pkg/gatehouse.<22 base64url
+/// characters>.wasm`, as cargo-leptos' `hash-files` names them): a new build is a new name, so
+/// the file under this name never changes.
+fn is_content_hashed(path: &str) -> bool {
+    let Some(name) = path.strip_prefix("/pkg/") else {
+        return false;
+    };
+    let mut parts = name.split('.');
+    let (Some(stem), Some(hash), Some(ext)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    !stem.is_empty()
+        && !stem.contains('/')
+        && hash.len() == 22
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && matches!(ext, "js" | "wasm" | "css")
+        && parts.next().is_none()
 }
 
 pub async fn apply(
@@ -65,8 +86,22 @@ pub async fn apply(
     request
         .extensions_mut()
         .insert(CspNonce(nonce.as_str().into()));
-    let cacheable = is_static_asset(request.uri().path());
+    let path = request.uri().path();
+    let cache = if is_content_hashed(path) {
+        "public, max-age=31536000, immutable"
+    } else if is_static_asset(path) {
+        "no-cache"
+    } else {
+        "no-store"
+    };
     let mut response = next.run(request).await;
+    // An error for a static path (a 404 for a hashed name) is never kept.
+    let status = response.status();
+    let cache = if cache != "no-store" && (status.is_client_error() || status.is_server_error()) {
+        "no-cache"
+    } else {
+        cache
+    };
     let headers = response.headers_mut();
     if let Ok(csp) = HeaderValue::from_str(&policy.content_security_policy(&nonce)) {
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
@@ -86,10 +121,40 @@ pub async fn apply(
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    // Static files keep their names from build to build (no content hash yet): a browser may
-    // keep them but must revalidate (cheap: Last-Modified gives a 304), so a deployment never
-    // pairs new HTML with an old WASM bundle.
-    let cache = if cacheable { "no-cache" } else { "no-store" };
+    // Hashed bundle files are kept for a year; other static files keep their names from build to
+    // build, so a browser may keep them but must revalidate (cheap: a 304), and a deployment
+    // never pairs new HTML with an old bundle.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_content_hashed;
+
+    #[test]
+    fn only_bundle_files_named_with_a_content_hash_are_immutable() {
+        assert!(is_content_hashed(
+            "/pkg/gatehouse.AbCdEfGhIjKlMnOpQrSt-_.wasm"
+        ));
+        assert!(is_content_hashed(
+            "/pkg/gatehouse.AbCdEfGhIjKlMnOpQrSt-_.js"
+        ));
+        assert!(is_content_hashed(
+            "/pkg/gatehouse.AbCdEfGhIjKlMnOpQrSt-_.css"
+        ));
+        for not_hashed in [
+            "/pkg/gatehouse.css",
+            "/pkg/gatehouse.wasm",
+            "/pkg/gatehouse.short.js",
+            "/pkg/gatehouse.AbCdEfGhIjKlMnOpQrSt-_.wasm.br",
+            "/pkg/gatehouse.AbCdEfGhIjKlMnOpQrSt+/.js",
+            "/pkg/.AbCdEfGhIjKlMnOpQrSt-_.js",
+            "/pkg/sub/gatehouse.AbCdEfGhIjKlMnOpQrSt-_.js",
+            "/favicon.AbCdEfGhIjKlMnOpQrSt-_.css",
+            "/api/v1/gatehouse.AbCdEfGhIjKlMnOpQrSt-_.js",
+        ] {
+            assert!(!is_content_hashed(not_hashed), "{not_hashed}");
+        }
+    }
 }

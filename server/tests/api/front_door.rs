@@ -682,7 +682,7 @@ async fn pages_are_compressed_when_asked_and_json_never(backend: Backend) {
         created.headers().get("content-encoding").is_none(),
         "a new token is never compressed"
     );
-    // A static asset is revalidated (its name does not change between builds yet).
+    // Without cargo-leptos' hash file (a plain cargo build) the names carry no hash: revalidated.
     let asset = app
         .client
         .get(app.url("/pkg/gatehouse.css"))
