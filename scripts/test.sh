@@ -48,6 +48,9 @@ bash scripts/bundle-size.sh
 step "Python SDK: ruff, mypy, pytest against the built server"
 GATEHOUSE_SERVER_BIN="$target_dir/debug/gatehouse-server" bash scripts/test-sdk.sh
 
+step "fault suite: PostgreSQL, two replicas, nginx; kill -9, a database restart, SIGTERM"
+GATEHOUSE_SERVER_BIN="$target_dir/debug/gatehouse-server" python3 scripts/fault_suite.py
+
 step "Playwright (Chromium, SimpleSAMLphp, development IdP)"
 export GATEHOUSE_E2E_BIN="$target_dir/debug/gatehouse-server"
 export GATEHOUSE_E2E_SITE_ROOT="$PWD/target/site"

@@ -23,7 +23,8 @@ pub enum AppError {
     Transport(String),
     #[error("Too many requests from your address. Try again in {retry_after_seconds} seconds.")]
     RateLimited { retry_after_seconds: u64 },
-    #[error("Gatehouse is overloaded right now. Try again in a few seconds.")]
+    /// Overloaded, or the database is unreachable for now (down, restarting): 503 + Retry-After.
+    #[error("Gatehouse is briefly unavailable (busy, or its database is restarting). Try again in a few seconds.")]
     Unavailable,
     #[error("The request is too large.")]
     TooLarge,

@@ -16,6 +16,7 @@ pub const DEV_IDP_SSO: &str = "/dev-idp/sso";
 pub const DEV_IDP_METADATA: &str = "/dev-idp/metadata";
 pub const DEV_IDP_SLO: &str = "/dev-idp/slo";
 pub const HEALTH: &str = "/healthz";
+pub const READY: &str = "/readyz";
 /// Prefix of the Leptos server-function endpoints (`/fn/<endpoint>`).
 pub const SERVER_FN_PREFIX: &str = "/fn";
 

@@ -33,6 +33,7 @@ async fn server() -> Server {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let env: HashMap<String, String> = HashMap::from([
         ("GATEHOUSE_PUBLIC_URL".into(), base.clone()),
+        ("GATEHOUSE_METRICS_ADDR".into(), "127.0.0.1:0".into()),
         (
             "GATEHOUSE_DATABASE_URL".into(),
             format!("sqlite://{}/db.sqlite", dir.display()),

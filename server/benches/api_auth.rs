@@ -34,6 +34,7 @@ async fn main() {
         .unwrap_or_else(|_| format!("sqlite://{}/bench.db", dir.display()));
     let env: HashMap<String, String> = HashMap::from([
         ("GATEHOUSE_PUBLIC_URL".into(), format!("http://{addr}")),
+        ("GATEHOUSE_METRICS_ADDR".into(), "127.0.0.1:0".into()),
         ("GATEHOUSE_DATABASE_URL".into(), database_url),
         ("GATEHOUSE_LOG".into(), "warn".into()),
     ]);

@@ -39,6 +39,7 @@ async fn main() {
     let base = format!("http://{addr}");
     let env: HashMap<String, String> = HashMap::from([
         ("GATEHOUSE_PUBLIC_URL".into(), base.clone()),
+        ("GATEHOUSE_METRICS_ADDR".into(), "127.0.0.1:0".into()),
         (
             "GATEHOUSE_DATABASE_URL".into(),
             std::env::var("GATEHOUSE_BENCH_DATABASE_URL")

@@ -8,6 +8,7 @@ use url::Url;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/gatehouse.db";
 pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:9464";
 pub const DEFAULT_ORG_NAME: &str = "My Organization";
 pub const DEFAULT_OWNER_GROUPS: &str = "gatehouse-owners";
 
@@ -31,6 +32,8 @@ pub struct AttributeNames {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub listen_addr: SocketAddr,
+    /// Where Prometheus metrics are served (`None`: nowhere). Never the public listener.
+    pub metrics_addr: Option<SocketAddr>,
     pub public_url: Url,
     pub database_url: DatabaseUrl,
     pub idp: IdpSource,
@@ -133,6 +136,7 @@ fn invalid(setting: &str, message: impl Into<String>) -> ConfigError {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen_addr: Option<String>,
+    metrics_addr: Option<String>,
     public_url: Option<String>,
     database_url: Option<String>,
     idp_metadata: Option<String>,
@@ -252,6 +256,27 @@ impl Config {
                 .parse()
                 .map_err(|_| invalid("GATEHOUSE_LISTEN_ADDR", "bad built-in default"))?,
         };
+
+        let metrics_addr = match l.string("metrics_addr", &l.file.metrics_addr) {
+            Some((_, v)) if matches!(v.trim(), "" | "off" | "none") => None,
+            Some((name, v)) => Some(v.trim().parse::<SocketAddr>().map_err(|_| {
+                invalid(
+                    &name,
+                    format!("expected an address like 127.0.0.1:9464, or off; got {v:?}"),
+                )
+            })?),
+            None => Some(
+                DEFAULT_METRICS_ADDR
+                    .parse()
+                    .map_err(|_| invalid("GATEHOUSE_METRICS_ADDR", "bad built-in default"))?,
+            ),
+        };
+        if metrics_addr.is_some_and(|m| m.port() != 0 && m == listen_addr) {
+            return Err(invalid(
+                "GATEHOUSE_METRICS_ADDR",
+                "must differ from GATEHOUSE_LISTEN_ADDR: metrics are not served on the public port",
+            ));
+        }
 
         let public_url = match l.string("public_url", &l.file.public_url) {
             Some((name, v)) => parse_public_url(&name, &v)?,
@@ -560,6 +585,7 @@ impl Config {
 
         Ok(Config {
             listen_addr,
+            metrics_addr,
             public_url,
             database_url,
             idp,

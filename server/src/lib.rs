@@ -1,5 +1,8 @@
 //! The Gatehouse server: configuration → telemetry → build → run.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+// The console's views are deeply nested types, rendered here: their layouts need more than the
+// default 128 levels (as in the app crate).
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod blocking;
@@ -7,6 +10,7 @@ pub mod config;
 pub mod dev_idp;
 pub mod front_door;
 pub mod html;
+pub mod metrics;
 pub mod routes;
 pub mod saml;
 pub mod state;
@@ -61,6 +65,7 @@ pub enum StartupError {
 
 pub struct Application {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     router: axum::Router,
     state: ServerState,
 }
@@ -83,6 +88,14 @@ impl Application {
         config: Config,
         clock: Clock,
     ) -> Result<Application, StartupError> {
+        let metrics_listener = match config.metrics_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartupError::Listen { addr, source })?,
+            ),
+            None => None,
+        };
         let db = Db::connect(config.database_url.expose()).await?;
         let org = org::ensure_organization(
             &db,
@@ -195,6 +208,7 @@ impl Application {
         );
         Ok(Application {
             listener,
+            metrics_listener,
             router,
             state,
         })
@@ -202,6 +216,13 @@ impl Application {
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// Where `/metrics` is served, if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn state(&self) -> &ServerState {
@@ -226,6 +247,25 @@ impl Application {
                     tracing::warn!("purging expired rows failed: {e}");
                 }
             }
+        });
+        let metrics = self.metrics_listener.map(|listener| {
+            let db = self.state.app.db.clone();
+            let router = axum::Router::new().route(
+                "/metrics",
+                axum::routing::get(move || {
+                    let db = db.clone();
+                    async move {
+                        (
+                            [(
+                                axum::http::header::CONTENT_TYPE,
+                                "text/plain; version=0.0.4; charset=utf-8",
+                            )],
+                            metrics::global().render(db.pool_stats()),
+                        )
+                    }
+                }),
+            );
+            tokio::spawn(async move { axum::serve(listener, router).await })
         });
         let service = self
             .router
@@ -258,6 +298,9 @@ impl Application {
         };
         purge.abort();
         refresher.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         self.state.app.db.close().await;
         served
     }

@@ -87,7 +87,12 @@ impl RequestMeta {
     }
 
     /// Logs an internal failure with this request's id; users get a plain message and the id.
-    pub fn internal(&self, context: &str, err: &dyn std::fmt::Display) -> AppError {
+    /// An unreachable database is not a bug: that is [`AppError::Unavailable`] (503).
+    pub fn internal<E: std::fmt::Display + 'static>(&self, context: &str, err: &E) -> AppError {
+        if super::db::unavailable(err) {
+            tracing::warn!(request_id = %self.request_id, "{context}: database unavailable: {err}");
+            return AppError::Unavailable;
+        }
         tracing::error!(request_id = %self.request_id, "{context}: {err}");
         AppError::Internal {
             request_id: self.request_id.clone(),

@@ -84,7 +84,8 @@ pub fn refuse(err: AppError) -> AppError {
 }
 
 /// Logs an internal failure with the request id and returns the plain error users see.
-pub fn internal_error(context: &str, err: &dyn std::fmt::Display) -> AppError {
+/// An unreachable database is [`AppError::Unavailable`] (503) instead.
+pub fn internal_error<E: std::fmt::Display + 'static>(context: &str, err: &E) -> AppError {
     let request_id = use_context::<http::request::Parts>()
         .and_then(|parts| {
             parts
@@ -94,6 +95,10 @@ pub fn internal_error(context: &str, err: &dyn std::fmt::Display) -> AppError {
                 .map(str::to_string)
         })
         .unwrap_or_else(|| "unknown".to_string());
+    if super::db::unavailable(err) {
+        tracing::warn!(%request_id, "{context}: database unavailable: {err}");
+        return refuse(AppError::Unavailable);
+    }
     tracing::error!(%request_id, "{context}: {err}");
     refuse(AppError::Internal { request_id })
 }

@@ -331,7 +331,8 @@ pub async fn rotate_user_key(
     run.await.map_err(|e| meta.internal("rotating a key", &e))
 }
 
-/// Authentication could not be decided (the database failed); answered as a 500.
+/// Authentication could not be decided (the database failed): 503 when it is unreachable,
+/// else 500 — never a 401.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthenticateError {
     #[error(transparent)]

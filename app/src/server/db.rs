@@ -10,6 +10,9 @@ use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
+/// How long a request waits for a pooled connection before it is answered 503.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -43,6 +46,11 @@ pub enum DbSetupError {
         path: String,
         source: std::io::Error,
     },
+    #[error("could not lock {path} while migrating: {source}")]
+    Lock {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("could not connect to the database: {0}")]
     Connect(#[source] sqlx::Error),
     #[error("could not apply database migrations: {0}")]
@@ -66,7 +74,9 @@ impl Db {
         let options = AnyConnectOptions::from_str(&url).map_err(DbSetupError::Connect)?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
-            .acquire_timeout(Duration::from_secs(10))
+            // Short: while the database is unreachable the pool keeps retrying the connection
+            // until this runs out, and a request should fail fast (503) rather than hang.
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             // An idle SQLite connection is a handle to a local file: it cannot have been
             // dropped by a server or a network, so pinging it on every checkout (a round trip
             // to its worker thread) buys nothing. PostgreSQL keeps the check.
@@ -75,16 +85,31 @@ impl Db {
             .connect_with(options.clone())
             .await
             .map_err(DbSetupError::Connect)?;
+        // sqlx holds a PostgreSQL advisory lock while it migrates: replicas starting together
+        // apply each migration once, the others wait and find it applied. Its SQLite migrator
+        // takes no lock: two processes starting on one file hold a lock file instead.
+        let setup_lock = match sqlite_file(&url) {
+            Some(path) => Some(lock_file(format!("{path}.migrate-lock")).await?),
+            None => None,
+        };
         MIGRATOR.run(&pool).await.map_err(DbSetupError::Migrate)?;
+        drop(setup_lock);
         if backend == Backend::Postgres {
             // The one backend-specific index: prefix LIKE on service-account emails. SQLite
-            // answers the same filter with a byte range on the portable index.
-            pool.execute(
+            // answers the same filter with a byte range on the portable index. Two replicas
+            // running `CREATE INDEX IF NOT EXISTS` at once can both pass the check and one then
+            // fails on the catalogue's unique index: serialise them on an advisory lock.
+            let mut tx = pool.begin().await.map_err(DbSetupError::Connect)?;
+            tx.execute("SELECT pg_advisory_xact_lock(7406114225961729)")
+                .await
+                .map_err(DbSetupError::Connect)?;
+            tx.execute(
                 "CREATE INDEX IF NOT EXISTS service_accounts_email_pattern \
                  ON service_accounts (org_id, email text_pattern_ops)",
             )
             .await
             .map_err(DbSetupError::Connect)?;
+            tx.commit().await.map_err(DbSetupError::Connect)?;
         }
         Ok(Db {
             pool,
@@ -107,6 +132,24 @@ impl Db {
         }
     }
 
+    /// A write transaction that also excludes every other holder of `lock` (a PostgreSQL
+    /// transaction-scoped advisory lock; SQLite's `BEGIN IMMEDIATE` already excludes all other
+    /// writers). For start-up steps that read, then insert: replicas starting together must not
+    /// both insert.
+    pub async fn begin_exclusive(
+        &self,
+        lock: i64,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(lock)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
     /// Opens a connection outside the pool, with the same session settings, for a task that
     /// keeps one connection for its whole life (see `token_lookup`): no checkout and no
     /// liveness ping on return, so each query is a single round trip.
@@ -120,9 +163,66 @@ impl Db {
         self.backend
     }
 
+    /// (connections open, of which idle), for `/metrics`.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
+
+    /// Ready to serve: the database answers and every migration this binary knows is applied
+    /// (a replica of an older version beside a newer schema, or the reverse, is not ready).
+    pub async fn readiness(&self) -> Result<(), String> {
+        let applied: Vec<i64> = sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| {
+            tracing::warn!("readiness: {e}");
+            "the database does not answer".to_string()
+        })?;
+        let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+        if applied != known {
+            return Err(format!(
+                "migrations: {} applied, this version expects {}",
+                applied.len(),
+                known.len()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Whether `err` means the database cannot be reached right now — it is down, restarting,
+/// refusing connections, or every pooled connection stayed busy past the acquire timeout —
+/// rather than a bug. Requests that hit it are answered 503 with `Retry-After` (never 401 or
+/// 500), and the pool reconnects by itself once the database is back.
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // PostgreSQL: 08xxx connection exceptions, 57P01–57P03 (shutting down, crash
+            // recovery, not yet accepting connections), 53300 too many connections.
+            // SQLite: 5 (SQLITE_BUSY after the busy timeout).
+            code.starts_with("08")
+                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300" | "5")
+        }),
+        _ => false,
+    }
+}
+
+/// [`is_unavailable`] for any error value: true only for a `sqlx::Error` that says so.
+pub fn unavailable<E: 'static>(err: &E) -> bool {
+    (err as &dyn std::any::Any)
+        .downcast_ref::<sqlx::Error>()
+        .is_some_and(is_unavailable)
 }
 
 /// Session settings every connection gets, pooled or not.
@@ -134,6 +234,39 @@ async fn prepare_connection(conn: &mut AnyConnection, backend: Backend) -> Resul
         conn.execute("PRAGMA synchronous = NORMAL").await?;
     }
     Ok(())
+}
+
+/// The file of a SQLite URL (none for `:memory:`).
+fn sqlite_file(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| path.to_string())
+}
+
+/// An exclusive lock on `path` (created if missing), held until the file is dropped. Waits
+/// for another holder on a blocking thread.
+async fn lock_file(path: String) -> Result<std::fs::File, DbSetupError> {
+    let err = |source| DbSetupError::Lock {
+        path: path.clone(),
+        source,
+    };
+    let locked = tokio::task::spawn_blocking({
+        let path = path.clone();
+        move || {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)?;
+            file.lock()?;
+            Ok::<_, std::io::Error>(file)
+        }
+    })
+    .await
+    .map_err(|e| err(std::io::Error::other(e)))?;
+    locked.map_err(err)
 }
 
 /// Creates the SQLite file's directory and asks SQLite to create the file if missing.
@@ -243,5 +376,22 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
         db.close().await;
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[cfg(test)]
+mod unavailable_tests {
+    use super::{is_unavailable, unavailable};
+
+    #[test]
+    fn an_unreachable_database_is_told_apart_from_a_bug() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(is_unavailable(&sqlx::Error::Io(refused)));
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
+        assert!(is_unavailable(&sqlx::Error::PoolClosed));
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
+        assert!(!is_unavailable(&sqlx::Error::ColumnNotFound("x".into())));
+        assert!(unavailable(&sqlx::Error::PoolTimedOut));
+        assert!(!unavailable(&"a plain message"));
     }
 }

@@ -12,14 +12,20 @@ pub struct Organization {
 /// Loads the organization, creating it on first start. A configured id or name wins over
 /// what is stored (the name is updated; a different configured id is an error, because ids
 /// end up in service-account emails and must never silently change).
+/// The advisory-lock key that serialises organisation set-up across replicas.
+const ORG_SETUP_LOCK: i64 = 7_406_114_225_961_730;
+
 pub async fn ensure_organization(
     db: &Db,
     configured_id: Option<&str>,
     name: &str,
     now: i64,
 ) -> Result<Organization, OrgError> {
+    // Replicas starting together on an empty database: one creates the organisation, the
+    // others wait for the lock and then find it.
+    let mut tx = db.begin_exclusive(ORG_SETUP_LOCK).await?;
     let existing = sqlx::query("SELECT id, name FROM organizations ORDER BY created_at LIMIT 1")
-        .fetch_optional(db.pool())
+        .fetch_optional(&mut *tx)
         .await?;
     if let Some(row) = existing {
         let id: String = row.try_get("id")?;
@@ -36,9 +42,10 @@ pub async fn ensure_organization(
             sqlx::query("UPDATE organizations SET name = $1 WHERE id = $2")
                 .bind(name)
                 .bind(&id)
-                .execute(db.pool())
+                .execute(&mut *tx)
                 .await?;
         }
+        tx.commit().await?;
         return Ok(Organization {
             id,
             name: name.to_string(),
@@ -51,8 +58,9 @@ pub async fn ensure_organization(
         .bind(&id)
         .bind(name)
         .bind(now)
-        .execute(db.pool())
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
     Ok(Organization {
         id,
         name: name.to_string(),

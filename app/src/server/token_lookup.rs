@@ -13,6 +13,7 @@ use super::db::Db;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -47,6 +48,10 @@ pub struct TokenRecord {
 pub enum LookupError {
     #[error("token lookup failed: {0}")]
     Failed(Arc<str>),
+    /// The database cannot be reached right now (down, restarting, not answering within the
+    /// query timeout). Answered 503 with `Retry-After`: a valid token is never refused for it.
+    #[error("token lookup: database unavailable: {0}")]
+    Unavailable(Arc<str>),
     /// The queue is full: the database is not keeping up. Answered 503, never queued.
     #[error("token lookup queue is full ({QUEUE_CAPACITY} waiting)")]
     Overloaded,
@@ -57,6 +62,41 @@ pub enum LookupError {
 pub const QUEUE_CAPACITY: usize = 4096;
 
 type Answer = Result<Option<TokenRecord>, LookupError>;
+
+/// Upper bounds of the batch-size histogram's buckets (a batch holds 1 to `MAX_BATCH` tokens).
+const BATCH_BUCKETS: [usize; 6] = [1, 2, 4, 8, 16, 32];
+
+/// How many tokens each lookup query carried, since the process started (for `/metrics`).
+static BATCHES: [AtomicU64; BATCH_BUCKETS.len()] =
+    [const { AtomicU64::new(0) }; BATCH_BUCKETS.len()];
+static BATCHED_TOKENS: AtomicU64 = AtomicU64::new(0);
+
+/// A snapshot of the batch sizes: per bucket (upper bound, batches in it), count and sum.
+pub struct BatchSizes {
+    pub buckets: Vec<(usize, u64)>,
+    pub count: u64,
+    pub sum: u64,
+}
+
+pub fn batch_sizes() -> BatchSizes {
+    let buckets: Vec<(usize, u64)> = BATCH_BUCKETS
+        .iter()
+        .zip(&BATCHES)
+        .map(|(&le, n)| (le, n.load(Ordering::Relaxed)))
+        .collect();
+    BatchSizes {
+        count: buckets.iter().map(|(_, n)| n).sum(),
+        sum: BATCHED_TOKENS.load(Ordering::Relaxed),
+        buckets,
+    }
+}
+
+fn record_batch(size: usize) {
+    if let Some(i) = BATCH_BUCKETS.iter().position(|&le| size <= le) {
+        BATCHES[i].fetch_add(1, Ordering::Relaxed);
+    }
+    BATCHED_TOKENS.fetch_add(size as u64, Ordering::Relaxed);
+}
 
 struct Pending {
     hash: String,
@@ -113,12 +153,19 @@ async fn serve(db: Db, mut queue: mpsc::Receiver<Pending>) {
         if batch.is_empty() {
             continue;
         }
+        record_batch(batch.len());
         let outcome = match tokio::time::timeout(QUERY_TIMEOUT, query(&db, &mut conn, &batch)).await
         {
-            Ok(outcome) => outcome.map_err(|e| e.to_string()),
+            Ok(Ok(found)) => Ok(found),
+            Ok(Err(e)) if super::db::is_unavailable(&e) => {
+                Err(LookupError::Unavailable(e.to_string().into()))
+            }
+            Ok(Err(e)) => Err(LookupError::Failed(e.to_string().into())),
             Err(_) => {
                 conn = None;
-                Err(format!("no answer within {QUERY_TIMEOUT:?}"))
+                Err(LookupError::Unavailable(
+                    format!("no answer within {QUERY_TIMEOUT:?}").into(),
+                ))
             }
         };
         match outcome {
@@ -128,7 +175,6 @@ async fn serve(db: Db, mut queue: mpsc::Receiver<Pending>) {
                 }
             }
             Err(err) => {
-                let err = LookupError::Failed(err.into());
                 for p in batch.drain(..) {
                     let _ = p.reply.send(Err(err.clone()));
                 }

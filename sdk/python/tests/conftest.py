@@ -51,6 +51,7 @@ def start_server(extra_env: Optional[Dict[str, str]] = None) -> Server:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "GATEHOUSE_LISTEN_ADDR": f"127.0.0.1:{port}",
+        "GATEHOUSE_METRICS_ADDR": "127.0.0.1:0",
         "GATEHOUSE_DATABASE_URL": f"sqlite://{directory}/gatehouse.db",
         "GATEHOUSE_ORG_NAME": "SDK Tests",
         "GATEHOUSE_SIGNIN_RATE_PER_MINUTE": "10000",

@@ -188,6 +188,7 @@ impl FromRequestParts<ServerState> for Caller {
         let client = crate::front_door::client_ip::of(&parts.extensions).map(|c| c.ip);
         if let Some(ip) = client {
             if let Err(retry) = state.limits.auth_failures.check(ip) {
+                crate::metrics::global().rate_limited(crate::metrics::RateLimit::AuthFailures);
                 return Err(ApiError::new(
                     AppError::RateLimited {
                         retry_after_seconds: retry.0,
@@ -227,9 +228,13 @@ impl FromRequestParts<ServerState> for Caller {
                 }
                 Err(ApiError::new(refused(state, &meta, refusal).await, &meta))
             }
-            Err(credentials::AuthenticateError::Lookup(LookupError::Overloaded)) => {
-                Err(ApiError::new(AppError::Unavailable, &meta))
-            }
+            Err(credentials::AuthenticateError::Lookup(
+                LookupError::Overloaded | LookupError::Unavailable(_),
+            )) => Err(ApiError::new(AppError::Unavailable, &meta)),
+            Err(credentials::AuthenticateError::Database(e)) => Err(ApiError::new(
+                meta.internal("authenticating a token", &e),
+                &meta,
+            )),
             Err(e) => Err(ApiError::new(
                 meta.internal("authenticating a token", &e),
                 &meta,

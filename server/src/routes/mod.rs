@@ -65,6 +65,7 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
 
     let mut router = crate::api::router()
         .route(urls::HEALTH, get(|| async { "ok" }))
+        .route(urls::READY, get(readyz))
         .route(urls::SAML_METADATA, get(saml::metadata))
         .route(urls::SAML_LOGIN, get(saml::login))
         .route(urls::SAML_ACS, post(saml::acs))
@@ -102,6 +103,7 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
             .precompressed_br()
             .precompressed_gzip(),
         )
+        .route_layer(middleware::from_fn(crate::metrics::carry_route))
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(
             app::app::shell,
         ))
@@ -155,12 +157,34 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
             Arc::new(headers::SecurityHeaders::new(state.https)),
             headers::apply,
         ))
+        .layer(middleware::from_fn(crate::metrics::record))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(middleware::map_request(front_door::drop_client_request_id))
         .with_state(state)
 }
 
 pub use crate::front_door::client_ip::of as client_ip;
+
+/// Ready for traffic: the database answers and its migrations are the ones this binary
+/// expects. A load balancer takes a replica out while this says 503 (`/healthz` only says the
+/// process is up).
+async fn readyz(State(state): State<ServerState>) -> Response {
+    match state.app.db.readiness().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(reason) => {
+            tracing::warn!("not ready: {reason}");
+            let mut response = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("not ready: {reason}"),
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            response
+        }
+    }
+}
 
 pub fn request_id(headers: &HeaderMap) -> String {
     app::server::actor::RequestMeta::request_id_of(headers)

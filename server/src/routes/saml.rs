@@ -76,6 +76,7 @@ fn new_binding_nonce() -> String {
 /// 429 with `Retry-After`, for a client over the sign-in rate limit.
 pub(super) fn too_many(headers: &HeaderMap, RetryAfter(seconds): RetryAfter) -> Response {
     tracing::warn!(request_id = %request_id(headers), "sign-in rate limit reached");
+    crate::metrics::global().rate_limited(crate::metrics::RateLimit::SignIn);
     let body = format!(
         "<h1>Too many sign-in attempts</h1><p class=\"error-text\">Too many sign-in attempts \
          from your address. Try again in {seconds} seconds.</p><a class=\"btn\" href=\"{}\">Back</a>",
@@ -434,6 +435,7 @@ pub fn refused(headers: &HeaderMap, refusal: Refusal) -> Response {
 pub(super) fn refused_page(headers: &HeaderMap, refusal: Refusal, heading: &str) -> Response {
     let request_id = request_id(headers);
     tracing::warn!(%request_id, kind = ?refusal.kind, detail = %refusal.detail, "{heading}: SAML message refused");
+    crate::metrics::global().saml_refused(&format!("{:?}", refusal.kind));
     let status = match refusal.kind {
         RefusalKind::Malformed | RefusalKind::TooLarge => StatusCode::BAD_REQUEST,
         RefusalKind::Busy => StatusCode::SERVICE_UNAVAILABLE,

@@ -38,6 +38,8 @@ macro_rules! on_both_backends {
 
 pub struct TestApp {
     pub base: String,
+    /// `http://127.0.0.1:<port>/metrics`: the metrics listener (its own port).
+    pub metrics_url: Option<String>,
     pub state: ServerState,
     /// Seconds the app's clock runs ahead of the system clock; tests move time with
     /// [`TestApp::advance`], never by sleeping.
@@ -144,6 +146,7 @@ pub async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)]) -> Tes
     let mut env: HashMap<String, String> = HashMap::from([
         ("GATEHOUSE_PUBLIC_URL".into(), base.clone()),
         ("GATEHOUSE_LISTEN_ADDR".into(), addr.to_string()),
+        ("GATEHOUSE_METRICS_ADDR".into(), "127.0.0.1:0".into()),
         ("GATEHOUSE_DATABASE_URL".into(), database_url),
         ("GATEHOUSE_ORG_NAME".into(), "Test Org".into()),
         // Every test client is 127.0.0.1; tests of the limits set their own.
@@ -163,10 +166,12 @@ pub async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)]) -> Tes
         .await
         .expect("build app");
     let state = app.state().clone();
+    let metrics_url = app.metrics_addr().map(|a| format!("http://{a}/metrics"));
     tokio::spawn(app.run());
     let database_for_drop = database.clone();
     TestApp {
         base,
+        metrics_url,
         state,
         clock_offset,
         client: client(),
@@ -232,6 +237,7 @@ impl TestApp {
     pub fn without_cookies(&self) -> TestApp {
         TestApp {
             base: self.base.clone(),
+            metrics_url: self.metrics_url.clone(),
             state: self.state.clone(),
             clock_offset: self.clock_offset.clone(),
             client: client(),

@@ -9,6 +9,7 @@ mod key_lifecycle;
 mod members;
 mod migrations;
 mod openapi;
+mod operations;
 mod service_accounts;
 mod sessions;
 mod sign_in;
