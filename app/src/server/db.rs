@@ -95,7 +95,7 @@ impl Db {
         MIGRATOR.run(&pool).await.map_err(DbSetupError::Migrate)?;
         drop(setup_lock);
         if backend == Backend::Postgres {
-            // The one backend-specific index: prefix LIKE on service-account emails. SQLite
+            // The one backend-specific index: prefix ranges on service-account emails. SQLite
             // answers the same filter with a byte range on the portable index. Two replicas
             // running `CREATE INDEX IF NOT EXISTS` at once can both pass the check and one then
             // fails on the catalogue's unique index: serialise them on an advisory lock.
@@ -103,9 +103,14 @@ impl Db {
             tx.execute("SELECT pg_advisory_xact_lock(7406114225961729)")
                 .await
                 .map_err(DbSetupError::Connect)?;
+            // In the "C" collation: email prefixes are byte ranges, indexable with bound
+            // parameters (the earlier text_pattern_ops index served only LIKE with a constant).
+            tx.execute("DROP INDEX IF EXISTS service_accounts_email_pattern")
+                .await
+                .map_err(DbSetupError::Connect)?;
             tx.execute(
-                "CREATE INDEX IF NOT EXISTS service_accounts_email_pattern \
-                 ON service_accounts (org_id, email text_pattern_ops)",
+                "CREATE INDEX IF NOT EXISTS service_accounts_email_c \
+                 ON service_accounts (org_id, email COLLATE \"C\")",
             )
             .await
             .map_err(DbSetupError::Connect)?;
