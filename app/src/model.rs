@@ -363,6 +363,17 @@ pub struct NewToken {
     pub info: TokenInfo,
 }
 
+/// Someone an owner removed: their sign-ins are refused until an owner allows them back.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemovedMember {
+    /// Lower-cased.
+    pub email: String,
+    pub removed_at: i64,
+    /// The owner who removed them (their email at the time).
+    pub removed_by: Option<String>,
+}
+
 /// A member of the organization.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ mod credentials;
 
 use app::model::{
     ApiKeyInfo, Identity, IdentityProvider, KeyKind, MatchingCount, Member, NewToken,
-    RevokeMatching, Role, ServiceAccountInfo, TokenPolicy,
+    RemovedMember, RevokeMatching, Role, ServiceAccountInfo, TokenPolicy,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use client::{encode, Api, Failure};
@@ -250,6 +250,14 @@ enum UserCommand {
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
+    },
+    /// People removed from the organization: their sign-ins are refused until allowed back
+    /// (owners).
+    Removed,
+    /// Let a removed person sign in again (owners).
+    AllowBack {
+        /// Their email.
+        email: String,
     },
 }
 
@@ -855,6 +863,30 @@ fn user(ctx: &Context, command: UserCommand) -> Result<(), Exit> {
             ))?;
             ctx.print(&json!({"removed": user_id}), || {
                 println!("Removed {user_id}: tokens revoked, sessions ended {what}.")
+            })
+        }
+        UserCommand::Removed => {
+            let all = api.list::<RemovedMember>("/removed_members")?.results;
+            ctx.print(&all, || {
+                table(
+                    &["EMAIL", "REMOVED", "BY"],
+                    all.iter()
+                        .map(|r| {
+                            vec![
+                                r.email.clone(),
+                                app::model::format_timestamp(r.removed_at),
+                                r.removed_by.clone().unwrap_or_else(|| "-".into()),
+                            ]
+                        })
+                        .collect(),
+                    "Nobody has been removed.",
+                )
+            })
+        }
+        UserCommand::AllowBack { email } => {
+            api.delete(&format!("/removed_members/{}", encode(&email)))?;
+            ctx.print(&json!({"allowed_back": email}), || {
+                println!("{email} may sign in again; their next sign-in makes them a member.")
             })
         }
         UserCommand::RotateKey { user_id } => {

@@ -494,6 +494,27 @@ async fn owners_list_members_and_rotate_their_keys() {
     let list = s.run(Some(&s.owner_token), &["user", "list", "-o", "json"], None);
     let members: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(members.len(), 1);
+    // The removed person is listed until allowed back.
+    let removed = s.run(
+        Some(&s.owner_token),
+        &["user", "removed", "-o", "json"],
+        None,
+    );
+    let removed: Vec<serde_json::Value> = serde_json::from_slice(&removed.stdout).unwrap();
+    assert_eq!(removed.len(), 1);
+    let email = removed[0]["email"].as_str().unwrap().to_string();
+    let back = s.run(Some(&s.owner_token), &["user", "allow-back", &email], None);
+    assert_eq!(code(&back), 0, "{:?}", text(&back));
+    assert!(text(&back).0.contains("may sign in again"));
+    let again = s.run(Some(&s.owner_token), &["user", "allow-back", &email], None);
+    assert_eq!(
+        code(&again),
+        1,
+        "not on the list any more: {:?}",
+        text(&again)
+    );
+    let none = s.run(Some(&s.owner_token), &["user", "removed"], None);
+    assert!(text(&none).0.contains("Nobody has been removed."));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -46,6 +46,24 @@ test('an owner changes a collaborator role and removes a member', async ({ page,
   // Alan's session ended on the server: his next page load goes to sign-in.
   await alan.page.goto(`${DEV_CONSOLE}/`);
   await expect(alan.page).toHaveURL(/\/signin/);
+  // The IdP still lets him in, but Gatehouse does not, and says why.
+  await signInWithDevIdp(alan.page, 'Alan Turing');
+  await expect(alan.page.getByTestId('signin-error')).toContainText(
+    'An owner (ada@example.com) removed alan@example.com from Acme ML (dev)',
+  );
+  await expect(alan.page.getByTestId('signin-error')).toContainText('Ask an owner to allow you back');
+
+  // The owner allows him back from the Removed members list; his next sign-in works.
+  const removed = page.getByTestId('removed-table').locator('tr[data-email="alan@example.com"]');
+  await page.reload();
+  await removed.getByRole('button', { name: 'Allow back' }).click();
+  await expect(page.getByRole('dialog')).toContainText('Allow alan@example.com back?');
+  await page.getByRole('dialog').getByRole('button', { name: 'Allow back' }).click();
+  await expect(page.getByRole('status')).toContainText('Allowed back');
+  await expect(removed).toHaveCount(0);
+  await alan.page.goto(`${DEV_CONSOLE}/`);
+  await signInWithDevIdp(alan.page, 'Alan Turing');
+  await expectSignedInAs(alan.page, { email: 'alan@example.com', role: 'collaborator', org: 'Acme ML (dev)' });
   await grace.context.close();
   await alan.context.close();
 });

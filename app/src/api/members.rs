@@ -72,3 +72,23 @@ pub async fn remove_user(
     .await
     .map_err(auth::refuse)
 }
+
+/// The people owners removed, who cannot sign in until allowed back (owners).
+#[server(prefix = "/fn", endpoint = "owner/removed_members")]
+pub async fn list_removed_members() -> Result<Vec<crate::model::RemovedMember>, AppError> {
+    use crate::server::{auth, members};
+    let (state, actor, meta) = auth::require_actor().await?;
+    members::list_removed(&state.db, &actor, &meta)
+        .await
+        .map_err(auth::refuse)
+}
+
+/// Lets a removed person sign in again (owners).
+#[server(prefix = "/fn", endpoint = "owner/allow_member_back")]
+pub async fn allow_member_back(email: String) -> Result<(), AppError> {
+    use crate::server::{auth, members};
+    let (state, actor, meta) = auth::require_actor().await?;
+    members::allow_back(&state.db, &state.clock, &actor, &meta, &email)
+        .await
+        .map_err(auth::refuse)
+}

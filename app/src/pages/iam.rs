@@ -2,14 +2,17 @@
 //! change roles, rotate a
 //! member's key and remove members, each behind a confirmation. The server refuses all three
 //! for anyone but an owner; the buttons are hidden from collaborators only as a courtesy.
-use crate::api::members::{list_members, ChangeRole, RemoveUser, RotateUserKey};
+use crate::api::members::{
+    list_members, list_removed_members, AllowMemberBack, ChangeRole, RemoveUser, RotateUserKey,
+};
 use crate::components::dialogs::{ConfirmDialog, NewTokenDialog};
 use crate::components::error_box::ErrorBox;
 use crate::components::filter_form::FilterForm;
 use crate::components::iam_tabs::IamTabs;
 use crate::components::pager::Pager;
 use crate::components::table_scroll::TableScroll;
-use crate::model::{format_timestamp, Me, Member, Role};
+use crate::components::toast::say;
+use crate::model::{format_timestamp, Me, Member, RemovedMember, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -134,6 +137,7 @@ pub fn IamPage() -> impl IntoView {
                 })}}
             </Transition>
         </section>
+        {is_owner.then(|| view! { <RemovedMembers removals=remove.version() /> })}
         {move || pending.get().map(|p| {
             let (title, message, label) = match &p {
                 Pending::Role(m, role) => (
@@ -152,7 +156,7 @@ pub fn IamPage() -> impl IntoView {
                 ),
                 Pending::Remove(m) => (
                     format!("Remove {}?", m.email),
-                    "Their tokens are revoked and their sessions end now. If your identity provider still lets them in, signing in again makes them a collaborator.".to_string(),
+                    "Their tokens are revoked and their sessions end now. They cannot sign in again, even if your identity provider still lets them, until an owner allows them back (under Removed members).".to_string(),
                     "Remove member".to_string(),
                 ),
             };
@@ -181,5 +185,76 @@ pub fn IamPage() -> impl IntoView {
             }),
             _ => None,
         }}
+    }
+}
+
+/// Owners: the people removed from the organization, who cannot sign in until allowed back.
+#[component]
+fn RemovedMembers(removals: RwSignal<usize>) -> impl IntoView {
+    let allow = ServerAction::<AllowMemberBack>::new();
+    let removed = Resource::new(
+        move || (removals.get(), allow.version().get()),
+        |_| list_removed_members(),
+    );
+    let pending = RwSignal::new(None::<RemovedMember>);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = allow.value().get() {
+            say("Allowed back: their next sign-in makes them a member again.");
+        }
+    });
+    view! {
+        <section class="card" data-testid="removed-members">
+            <h2>"Removed members"</h2>
+            <p class="hint">
+                "People removed here cannot sign in, even if your identity provider still lets them; \
+                 they are told an owner removed them. Allow someone back and their next sign-in makes \
+                 them a member again, with the role their groups give."
+            </p>
+            {move || allow.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error /> })}
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match removed.await {
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="empty" data-testid="no-removed-members">"Nobody has been removed."</p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <TableScroll label="Removed members"><table class="table" data-testid="removed-table">
+                                <thead><tr><th>"Email"</th><th>"Removed"</th><th>"By"</th><th class="actions">"Actions"</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|r| {
+                                        let chosen = r.clone();
+                                        view! {
+                                            <tr data-email=r.email.clone()>
+                                                <td>{r.email.clone()}</td>
+                                                <td>{format_timestamp(r.removed_at)}</td>
+                                                <td>{r.removed_by.clone().unwrap_or_else(|| "—".into())}</td>
+                                                <td class="actions">
+                                                    <button class="btn" on:click=move |_| pending.set(Some(chosen.clone()))>"Allow back"</button>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table></TableScroll>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorBox error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+        {move || pending.get().map(|r| {
+            let email = r.email.clone();
+            view! {
+                <ConfirmDialog
+                    title=format!("Allow {} back?", r.email)
+                    message="Their next sign-in through your identity provider makes them a member again. Their old tokens stay revoked.".to_string()
+                    confirm_label="Allow back".to_string()
+                    on_confirm=Callback::new(move |_| {
+                        pending.set(None);
+                        allow.dispatch(AllowMemberBack { email: email.clone() });
+                    })
+                    on_cancel=Callback::new(move |_| pending.set(None)) />
+            }
+        })}
     }
 }

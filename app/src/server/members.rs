@@ -9,7 +9,7 @@ use super::paging;
 use super::tokens::TokenKind;
 use super::users::{self, User};
 use crate::error::AppError;
-use crate::model::{Member, MemberPage, Role};
+use crate::model::{Member, MemberPage, RemovedMember, Role};
 use sqlx::{Any, Row};
 
 #[derive(Clone, Debug, Default)]
@@ -271,6 +271,18 @@ pub async fn remove(
             .bind(&target.id)
             .execute(&mut *tx)
             .await?;
+        // Remembered, so that signing in through the IdP again does not quietly bring them back.
+        sqlx::query(
+            "INSERT INTO removed_members (org_id, email, removed_at, removed_by) \
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (org_id, email) DO UPDATE SET removed_at = $3, removed_by = $4",
+        )
+        .bind(&actor.org_id)
+        .bind(target.email.to_ascii_lowercase())
+        .bind(now)
+        .bind(&actor.email)
+        .execute(&mut *tx)
+        .await?;
         let keys = if revoke_created_keys {
             format!(", {created_keys} service-account keys they created revoked")
         } else {
@@ -295,6 +307,104 @@ pub async fn remove(
     {
         Outcome::Done(keys) => Ok(keys),
         Outcome::Refused(err) => Err(err),
+    }
+}
+
+/// Whether `email` was removed from the organisation (and not allowed back since).
+pub async fn removal<'e, E>(
+    executor: E,
+    org_id: &str,
+    email: &str,
+) -> Result<Option<RemovedMember>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    sqlx::query(
+        "SELECT email, removed_at, removed_by FROM removed_members WHERE org_id = $1 AND email = $2",
+    )
+    .bind(org_id)
+    .bind(email.to_ascii_lowercase())
+    .fetch_optional(executor)
+    .await?
+    .map(|row| removed_from_row(&row))
+    .transpose()
+}
+
+fn removed_from_row(row: &sqlx::any::AnyRow) -> Result<RemovedMember, sqlx::Error> {
+    Ok(RemovedMember {
+        email: row.try_get("email")?,
+        removed_at: row.try_get("removed_at")?,
+        removed_by: row.try_get("removed_by")?,
+    })
+}
+
+/// Everyone removed and not allowed back, most recent first (owners). At most 500: a list to
+/// read, not to page through.
+pub async fn list_removed(
+    db: &Db,
+    actor: &Actor,
+    meta: &RequestMeta,
+) -> Result<Vec<RemovedMember>, AppError> {
+    actor.require_owner()?;
+    let rows = sqlx::query(
+        "SELECT email, removed_at, removed_by FROM removed_members WHERE org_id = $1 \
+         ORDER BY removed_at DESC, email LIMIT 500",
+    )
+    .bind(&actor.org_id)
+    .fetch_all(db.pool())
+    .await
+    .map_err(|e| meta.internal("listing removed members", &e))?;
+    rows.iter()
+        .map(removed_from_row)
+        .collect::<Result<_, _>>()
+        .map_err(|e| meta.internal("reading a removed member", &e))
+}
+
+/// Lets a removed person sign in again (owners); they come back as a new member, with the
+/// role the IdP's groups give them. `NotFound` if that email is not on the removed list.
+pub async fn allow_back(
+    db: &Db,
+    clock: &Clock,
+    actor: &Actor,
+    meta: &RequestMeta,
+    email: &str,
+) -> Result<(), AppError> {
+    actor.require_owner()?;
+    let email = email.trim().to_ascii_lowercase();
+    let run = async {
+        let mut tx = db.begin_write().await?;
+        let gone = sqlx::query("DELETE FROM removed_members WHERE org_id = $1 AND email = $2")
+            .bind(&actor.org_id)
+            .bind(&email)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if gone == 0 {
+            return Ok(false);
+        }
+        audit::record(
+            &mut *tx,
+            clock.unix(),
+            Some(actor),
+            meta,
+            "user.allowed_back",
+            Target {
+                kind: "user",
+                id: None,
+                email: Some(&email),
+            },
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(true)
+    };
+    match run
+        .await
+        .map_err(|e| meta.internal("allowing a member back", &e))?
+    {
+        true => Ok(()),
+        false => Err(AppError::NotFound),
     }
 }
 

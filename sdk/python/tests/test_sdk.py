@@ -223,6 +223,18 @@ def test_owners_change_roles_rotate_and_remove_members(server: Server, owner_tok
         Gatehouse(host=server.base, token=bot_key.token).whoami()
     assert list(gh.users.list(email="alan@")) == []
     gh.service_accounts.delete(bot.name)
+    # Removed means removed: the IdP still vouches for Alan, but he cannot sign in until an
+    # owner allows him back.
+    removed = {r.email: r for r in gh.users.removed()}
+    assert removed["alan@example.com"].removed_by == "ada@example.com"
+    with pytest.raises(AssertionError, match=r"removed alan@example\.com from"):
+        server.token_for("alan@example.com")
+    gh.users.allow_back("alan@example.com")
+    assert "alan@example.com" not in {r.email for r in gh.users.removed()}
+    with pytest.raises(NotFound):
+        gh.users.allow_back("alan@example.com")
+    back = Gatehouse(host=server.base, token=server.token_for("alan@example.com"))
+    assert back.whoami().email == "alan@example.com"
 
 
 def test_rotating_my_key_ends_every_old_token(server: Server) -> None:
@@ -356,6 +368,8 @@ SDK_METHODS: Dict[Tuple[str, str], Callable[[Gatehouse], object]] = {
     ("POST", "/api/v1/users/{user_id}/rotate_key"): lambda g: g.users.rotate_key,
     ("PATCH", "/api/v1/users/{user_id}"): lambda g: g.users.update,
     ("DELETE", "/api/v1/users/{user_id}"): lambda g: g.users.remove,
+    ("GET", "/api/v1/removed_members"): lambda g: g.users.removed,
+    ("DELETE", "/api/v1/removed_members/{email}"): lambda g: g.users.allow_back,
     ("POST", "/api/v1/service_accounts"): lambda g: g.service_accounts.create,
     ("GET", "/api/v1/service_accounts"): lambda g: g.service_accounts.list,
     ("GET", "/api/v1/service_accounts/{id_or_name}"): lambda g: g.service_accounts.get,

@@ -56,6 +56,8 @@ fn documented_routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::rotate_user_key))
         .routes(routes!(users::update_user, users::delete_user))
         .routes(routes!(users::list_collaborators))
+        .routes(routes!(users::list_removed_members))
+        .routes(routes!(users::allow_member_back))
         .routes(routes!(service_accounts::create, service_accounts::list))
         .routes(routes!(service_accounts::get, service_accounts::delete))
         .routes(routes!(

@@ -4,7 +4,8 @@ use super::{query_problem, ApiError, ApiJson, Caller, ErrorResponse, Owner};
 use crate::state::ServerState;
 use app::error::AppError;
 use app::model::{
-    ApiList, ApiListMetadata, ApiResult as Envelope, Identity, Member, NewToken, Role, TokenPolicy,
+    ApiList, ApiListMetadata, ApiResult as Envelope, Identity, Member, NewToken, RemovedMember,
+    Role, TokenPolicy,
 };
 use app::server::{credentials, members, users};
 use axum::extract::rejection::QueryRejection;
@@ -20,6 +21,7 @@ type IdentityResponse = Envelope<Identity>;
 type NewTokenResponse = Envelope<NewToken>;
 type MemberResponse = Envelope<Member>;
 type MemberListResponse = ApiList<Member>;
+type RemovedListResponse = ApiList<RemovedMember>;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
@@ -165,6 +167,49 @@ pub async fn delete_user(
         &caller.meta,
         &user_id,
         query.revoke_created_keys.unwrap_or(true),
+    )
+    .await
+    .map_err(|e| ApiError::new(e, &caller.meta))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The people owners removed (owners). Their sign-ins through the IdP are refused, with the
+/// reason shown, until an owner allows them back. Most recent first, at most 500.
+#[utoipa::path(get, path = "/api/v1/removed_members", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = ApiList<RemovedMember>), (status = 401, body = ErrorResponse),
+        (status = 403, body = ErrorResponse)))]
+pub async fn list_removed_members(
+    State(state): State<ServerState>,
+    Owner(caller): Owner,
+) -> ApiResult<RemovedListResponse> {
+    let results = members::list_removed(&state.app.db, &caller.actor, &caller.meta)
+        .await
+        .map_err(|e| ApiError::new(e, &caller.meta))?;
+    Ok(Json(ApiList {
+        results,
+        metadata: ApiListMetadata {
+            next_paging_token: None,
+        },
+    }))
+}
+
+/// Allow a removed person back (owners): their next sign-in makes them a member again, with
+/// the role their IdP groups give.
+#[utoipa::path(delete, path = "/api/v1/removed_members/{email}", tag = "users", security(("bearer" = [])),
+    params(("email" = String, Path, description = "The removed person's email")),
+    responses((status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
+        (status = 404, body = ErrorResponse)))]
+pub async fn allow_member_back(
+    State(state): State<ServerState>,
+    Owner(caller): Owner,
+    Path(email): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    members::allow_back(
+        &state.app.db,
+        &state.app.clock,
+        &caller.actor,
+        &caller.meta,
+        &email,
     )
     .await
     .map_err(|e| ApiError::new(e, &caller.meta))?;

@@ -9,7 +9,7 @@ use crate::saml::{Refusal, RefusalKind, REQUEST_TTL_SECONDS};
 use app::server::actor::{Actor, RequestMeta};
 use app::server::audit::{self, Target};
 use app::server::session_store::{SamlLogin, SAML_LOGIN_KEY, USER_ID_KEY};
-use app::server::{ids, saml_store, users};
+use app::server::{ids, members, saml_store, users};
 use app::urls;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
@@ -292,6 +292,24 @@ async fn acs_inner(
                 format!("assertion {} seen before", validated.assertion_id),
             )));
         }
+        // Someone an owner removed stays out, whatever the IdP says, and is told why.
+        if let Some(removed) =
+            members::removal(&mut *tx, &state.app.org.id, &validated.email).await?
+        {
+            let by = removed
+                .removed_by
+                .map(|owner| format!(" ({owner})"))
+                .unwrap_or_default();
+            return Ok(Err(Refusal::new(
+                RefusalKind::Removed,
+                format!(
+                    "An owner{by} removed {} from {} on {}. Ask an owner to allow you back.",
+                    removed.email,
+                    state.app.org.name,
+                    app::model::format_timestamp(removed.removed_at)
+                ),
+            )));
+        }
         let profile = users::SignInProfile {
             email: validated.email.clone(),
             display_name: validated.display_name.clone(),
@@ -446,7 +464,11 @@ pub(super) fn refused_page(headers: &HeaderMap, refusal: Refusal, heading: &str)
          <p class=\"hint\">If this keeps happening, give your administrator this request id: \
          <code data-testid=\"request-id\">{}</code></p>\
          <a class=\"btn btn-primary\" href=\"{}\">Try again</a>",
-        html::escape(refusal.kind.message()),
+        html::escape(match refusal.kind {
+            // Ours, and meant for the person: who removed them and when.
+            RefusalKind::Removed => refusal.detail.trim_end_matches('.'),
+            kind => kind.message(),
+        }),
         html::escape(&request_id),
         urls::SIGN_IN
     );

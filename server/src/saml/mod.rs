@@ -137,6 +137,8 @@ pub enum RefusalKind {
     NotEncrypted,
     EncryptionAlgorithm,
     Undecryptable,
+    /// A valid response for someone an owner removed (and has not allowed back).
+    Removed,
 }
 
 impl RefusalKind {
@@ -168,6 +170,7 @@ impl RefusalKind {
             RefusalKind::NotEncrypted => "the identity provider's assertion was not encrypted, and this Gatehouse requires encryption",
             RefusalKind::EncryptionAlgorithm => "the identity provider encrypted the assertion with an algorithm Gatehouse does not accept (use RSA-OAEP with AES-GCM or AES-CBC)",
             RefusalKind::Undecryptable => "the identity provider's encrypted assertion could not be decrypted with this Gatehouse's key",
+            RefusalKind::Removed => "an owner removed you from this organization; ask an owner to allow you back",
         }
     }
 }

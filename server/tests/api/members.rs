@@ -15,7 +15,87 @@ on_both_backends!(
     paging_returns_every_member_exactly_once,
     bad_input_gets_400_naming_the_field,
     the_users_page_searches_members_by_email_prefix,
+    a_removed_member_cannot_sign_in_again_until_an_owner_allows_them_back,
 );
+
+async fn a_removed_member_cannot_sign_in_again_until_an_owner_allows_them_back(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_owner, owner_token) = app.member_with_token("ada@example.com").await;
+    let _ = app.member_with_token("grace@example.com").await;
+    let grace = app.user_id("grace@example.com").await;
+    let removed = app
+        .api(
+            Method::DELETE,
+            &format!("/users/{grace}"),
+            Some(&owner_token),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status(), 204);
+
+    // Her IdP still vouches for her: the sign-in is refused, she is told why, and she is not
+    // quietly made a member again.
+    let again = app.without_cookies();
+    let refused = again.sign_in_as("grace@example.com", "/").await;
+    assert_eq!(refused.status(), 403);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("An owner (ada@example.com) removed grace@example.com from Test Org on "),
+        "{page}"
+    );
+    assert!(page.contains("Ask an owner to allow you back"), "{page}");
+    assert_eq!(
+        app.count("users WHERE email = 'grace@example.com'").await,
+        0
+    );
+    assert_eq!(again.me(None).await.status(), 401, "no session");
+
+    // Owners see who was removed, by whom.
+    let listed: serde_json::Value = app
+        .api(Method::GET, "/removed_members", Some(&owner_token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["results"][0]["email"], "grace@example.com");
+    assert_eq!(listed["results"][0]["removed_by"], "ada@example.com");
+
+    // Allowed back: the next sign-in makes her a member again (a new one: old tokens stay dead).
+    let allowed = app
+        .api(
+            Method::DELETE,
+            "/removed_members/grace@example.com",
+            Some(&owner_token),
+            None,
+        )
+        .await;
+    assert_eq!(allowed.status(), 204);
+    let twice = app
+        .api(
+            Method::DELETE,
+            "/removed_members/grace@example.com",
+            Some(&owner_token),
+            None,
+        )
+        .await;
+    assert_eq!(twice.status(), 404);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'user.allowed_back'")
+            .await,
+        1
+    );
+    let back = app.without_cookies();
+    assert_eq!(
+        back.sign_in_as("grace@example.com", "/").await.status(),
+        303
+    );
+    assert_ne!(
+        app.user_id("grace@example.com").await,
+        grace,
+        "a new member"
+    );
+    assert_eq!(app.role_of("grace@example.com").await, "collaborator");
+}
 
 async fn owner_only_api_routes_refuse_collaborators_and_anonymous_callers(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -30,6 +110,12 @@ async fn owner_only_api_routes_refuse_collaborators_and_anonymous_callers(backen
             Some(json!({"role": "collaborator"})),
         ),
         (Method::DELETE, format!("/users/{ada}"), None),
+        (Method::GET, "/removed_members".to_string(), None),
+        (
+            Method::DELETE,
+            "/removed_members/grace@example.com".to_string(),
+            None,
+        ),
     ];
     let tokens_before = app.count("api_tokens WHERE revoked_at IS NULL").await;
     for (method, path, body) in &routes {
@@ -58,13 +144,18 @@ async fn owner_only_server_functions_refuse_collaborators_and_anonymous_callers(
     let ada = app.user_id("ada@example.com").await;
     let collab = app.without_cookies();
     collab.sign_in_as("grace@example.com", "/").await;
-    let calls: [(&str, Vec<(&str, &str)>); 3] = [
+    let calls: [(&str, Vec<(&str, &str)>); 5] = [
         (
             "owner/change_role",
             vec![("user_id", ada.as_str()), ("role", "collaborator")],
         ),
         ("owner/rotate_user_key", vec![("user_id", ada.as_str())]),
         ("owner/remove_user", vec![("user_id", ada.as_str())]),
+        ("owner/removed_members", vec![]),
+        (
+            "owner/allow_member_back",
+            vec![("email", "grace@example.com")],
+        ),
     ];
     for (endpoint, args) in &calls {
         let refused = collab.call_fn(endpoint, args).await;

@@ -17,6 +17,7 @@ from ._models import (
     Member,
     NewApiKey,
     NewToken,
+    RemovedMember,
     ServiceAccount,
     TokenInfo,
     TokenPolicy,
@@ -168,6 +169,18 @@ class Users:
             f"/users/{_segment(user_id)}",
             params={"revoke_created_keys": revoke_created_keys},
         )
+
+    def removed(self) -> List[RemovedMember]:
+        """Owners: the people removed from the organisation, most recent first. Their sign-ins
+        are refused (and they are told why) until an owner allows them back."""
+        data = self._t.request("GET", "/removed_members")
+        if data is None or not isinstance(data.get("results"), list):
+            raise GatehouseError("the server sent no results")
+        return [RemovedMember.from_json(item) for item in data["results"]]
+
+    def allow_back(self, email: str) -> None:
+        """Owners: let a removed person sign in again; their next sign-in makes them a member."""
+        self._t.request("DELETE", f"/removed_members/{_segment(email)}")
 
 
 class ServiceAccounts:

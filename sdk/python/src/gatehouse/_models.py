@@ -111,6 +111,23 @@ class Member:
 
 
 @dataclass(frozen=True)
+class RemovedMember:
+    """Someone an owner removed: their sign-ins are refused until an owner allows them back."""
+
+    email: str
+    removed_at: int
+    removed_by: Optional[str]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RemovedMember:
+        return cls(
+            email=str(data["email"]),
+            removed_at=int(data["removed_at"]),
+            removed_by=_opt_str(data.get("removed_by")),
+        )
+
+
+@dataclass(frozen=True)
 class ServiceAccount:
     """A non-human identity: ``<name>@org-<organization id>.serviceaccount.com``."""
 
