@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { DEV_CONSOLE, openUserMenu, signInWithDevIdp } from './fixtures';
+import { DEV_CONSOLE, openUserMenu, ownerToken, signInWithDevIdp } from './fixtures';
 
 // axe-core on every page of the console, light and dark, desktop and a 390×844 phone: zero
 // violations of WCAG 2.1 A/AA (and axe's best practices). Pages are shown with data in them
@@ -30,15 +30,6 @@ async function signInAs(page: Page, name: string) {
   await page.goto(`${DEV_CONSOLE}/`);
   await signInWithDevIdp(page, name);
   await expect(page.getByTestId('user-menu')).toBeVisible();
-}
-
-async function ownerToken(page: Page) {
-  await page.goto(`${DEV_CONSOLE}/credentials`);
-  await page.getByLabel('Name (optional)').fill('a11y setup');
-  await page.getByRole('button', { name: 'Create token' }).click();
-  const token = ((await page.getByTestId('new-token').textContent()) ?? '').trim();
-  await page.getByRole('dialog').getByRole('button', { name: /close/ }).click();
-  return token;
 }
 
 async function api(token: string, method: string, path: string, body?: unknown) {

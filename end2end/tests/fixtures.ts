@@ -43,6 +43,16 @@ export async function openUserMenu(page: Page) {
   await expect(menu).toHaveAttribute('open', '');
 }
 
+/** A personal token made on the Credentials page by whoever is signed in (for setting up data quickly). */
+export async function ownerToken(page: Page) {
+  await page.goto(`${DEV_CONSOLE}/credentials`);
+  await page.getByLabel('Name (optional)').fill('e2e setup');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const token = ((await page.getByTestId('new-token').textContent()) ?? '').trim();
+  await page.getByRole('dialog').getByRole('button', { name: /close/ }).click();
+  return token;
+}
+
 // --- check ---
 
 export async function expectSignedInAs(page: Page, who: { email: string; role: string; org: RegExp | string }) {

@@ -1,17 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
-import { DEV_CONSOLE, signInWithDevIdp } from './fixtures';
+import { DEV_CONSOLE, ownerToken, signInWithDevIdp } from './fixtures';
 
 // --- act ---
-
-/** An owner's personal token, made on the Credentials page (for setting up data quickly). */
-async function ownerToken(page: Page) {
-  await page.goto(`${DEV_CONSOLE}/credentials`);
-  await page.getByLabel('Name (optional)').fill('e2e setup');
-  await page.getByRole('button', { name: 'Create token' }).click();
-  const token = ((await page.getByTestId('new-token').textContent()) ?? '').trim();
-  await page.getByRole('dialog').getByRole('button', { name: /close/ }).click();
-  return token;
-}
 
 async function api(token: string, method: string, path: string, body?: unknown) {
   return fetch(`${DEV_CONSOLE}/api/v1${path}`, {
