@@ -106,6 +106,8 @@ test('a collaborator sees no service-account controls and the server refuses the
 test('a key made with an expiry and networks is rotated with an overlap', async ({ page }) => {
   await page.goto(`${DEV_CONSOLE}/iam/service-accounts`);
   await signInWithDevIdp(page, 'Ada Lovelace');
+  // The form acts through the WASM: typing before hydration would be lost.
+  await page.waitForSelector('body[data-hydrated]');
   const account = `rot-${Date.now().toString(36)}`;
   await page.getByLabel('Name', { exact: true }).fill(account);
   await page.getByRole('button', { name: 'Create service account' }).click();
@@ -213,5 +215,44 @@ test('on a 390 px phone, dialogs fit the screen and long emails wrap', async ({ 
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await row.getByRole('button', { name: 'Delete' }).click();
   await page.getByRole('dialog').getByRole('button', { name: `Delete ${account}` }).click();
+  await expect(row).toHaveCount(0);
+});
+
+test('keyboard only: create an account and a key, close the shown-once dialog, revoke all keys, delete', async ({ page }) => {
+  await page.goto(`${DEV_CONSOLE}/iam/service-accounts`);
+  await signInWithDevIdp(page, 'Ada Lovelace');
+  await page.waitForSelector('body[data-hydrated]');
+  const account = `kbd-${Date.now().toString(36)}`;
+
+  await page.getByLabel('Name', { exact: true }).focus();
+  await page.keyboard.type(account);
+  await page.keyboard.press('Enter');
+  const row = page.locator(`tr[data-name="${account}"]`);
+  await expect(row).toBeVisible();
+
+  // Create API key: the dialog opens on its first field; Enter submits.
+  await row.getByRole('button', { name: 'Create API key' }).focus();
+  await page.keyboard.press('Enter');
+  const create = page.getByRole('dialog');
+  await expect(create.getByLabel('Name (optional)')).toBeFocused();
+  await page.keyboard.type('keyboard');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('new-token')).toHaveText(/^gts_/);
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(row.getByRole('button', { name: 'Create API key' })).toBeFocused();
+
+  // Revoke all keys: the confirmation opens on Cancel; Tab, Enter confirms.
+  await row.getByRole('button', { name: 'Revoke all keys' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('dialog').getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('toast')).toContainText('1 key revoked.');
+
+  await row.getByRole('button', { name: 'Delete' }).focus();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
   await expect(row).toHaveCount(0);
 });
