@@ -171,7 +171,11 @@ case "${1:-}" in
   term-replica)
     pid=$(cat "$DIR/replica-$2.pid")
     kill -TERM "$pid"
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done ;;
+    # Until it has exited: an exited replica whose parent is gone stays a zombie until init
+    # reaps it (over a second in some containers), which is not the replica's time.
+    while kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; do
+      sleep 0.01
+    done ;;
   restart-postgres)
     pg_stop
     sleep "${GATEHOUSE_PG_DOWN_SECONDS:-3}"

@@ -282,6 +282,7 @@ impl Application {
             let stopping = stopping.clone();
             async move {
                 shutdown_signal().await;
+                tracing::info!("shutdown signal: no new connections; finishing requests in flight");
                 stopping.notify_one();
             }
         };
@@ -301,7 +302,9 @@ impl Application {
         if let Some(metrics) = metrics {
             metrics.abort();
         }
+        tracing::info!("requests finished; closing the database pool");
         self.state.app.db.close().await;
+        tracing::info!("stopped");
         served
     }
 }
