@@ -296,12 +296,7 @@ async fn concurrent_requests_each_get_their_own_tokens_answer(backend: Backend) 
 async fn the_token_lookup_reconnects_after_postgresql_drops_its_connection() {
     let app = spawn_app(Backend::Postgres).await;
     let (_browser, token) = app.member_with_token("grace@example.com").await;
-    let status = || async {
-        app.api(Method::GET, "/users/me", Some(&token), None)
-            .await
-            .status()
-            .as_u16()
-    };
+    let status = || app.status_with(&token);
     assert_eq!(status().await, 200);
 
     // Terminate and count on one connection, held throughout: it is the only one excluded.

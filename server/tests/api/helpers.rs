@@ -356,6 +356,14 @@ impl TestApp {
             .expect("server function call")
     }
 
+    /// The status of `GET /api/v1/users/me` with `token`: does this token work right now?
+    pub async fn status_with(&self, token: &str) -> u16 {
+        self.api(reqwest::Method::GET, "/users/me", Some(token), None)
+            .await
+            .status()
+            .as_u16()
+    }
+
     /// An `/api/v1` request with an optional bearer token.
     pub async fn api(
         &self,

@@ -587,15 +587,6 @@ async fn removing_an_owner_revokes_the_service_account_keys_they_created_unless_
     let graces_key = account_with_key(&app, &grace_token, "graces-bot").await;
     let alans_key = account_with_key(&app, &alan_token, "alans-bot").await;
     let adas_key = account_with_key(&app, &ada_token, "adas-bot").await;
-    let works = |key: String| {
-        let app = &app;
-        async move {
-            app.api(Method::GET, "/users/me", Some(&key), None)
-                .await
-                .status()
-                .as_u16()
-        }
-    };
 
     let grace = app.user_id("grace@example.com").await;
     let bad = app
@@ -617,12 +608,12 @@ async fn removing_an_owner_revokes_the_service_account_keys_they_created_unless_
         .await;
     assert_eq!(removed.status(), 204);
     assert_eq!(
-        works(graces_key).await,
+        app.status_with(&graces_key).await,
         401,
         "the key she made died with her membership"
     );
     assert_eq!(
-        works(adas_key.clone()).await,
+        app.status_with(&adas_key).await,
         200,
         "others' keys are untouched"
     );
@@ -637,7 +628,7 @@ async fn removing_an_owner_revokes_the_service_account_keys_they_created_unless_
         )
         .await;
     assert_eq!(removed.status(), 204);
-    assert_eq!(works(alans_key).await, 200, "kept, as asked");
+    assert_eq!(app.status_with(&alans_key).await, 200, "kept, as asked");
     assert_eq!(
         app.count_where(
             "audit_events",

@@ -52,13 +52,6 @@ async fn create_key(app: &TestApp, token: &str, account: &str) -> String {
         .to_string()
 }
 
-async fn status_with(app: &TestApp, token: &str) -> u16 {
-    app.api(Method::GET, "/users/me", Some(token), None)
-        .await
-        .status()
-        .as_u16()
-}
-
 async fn names_follow_the_rules_and_are_unique(backend: Backend) {
     let app = spawn_app(backend).await;
     let token = owner(&app).await;
@@ -235,7 +228,7 @@ async fn revoke_all_and_delete_kill_keys_immediately(backend: Backend) {
         create_key(&app, &token, "batch").await,
     );
     assert_eq!(
-        (status_with(&app, &a).await, status_with(&app, &b).await),
+        (app.status_with(&a).await, app.status_with(&b).await),
         (200, 200)
     );
     let revoked: Value = app
@@ -251,12 +244,12 @@ async fn revoke_all_and_delete_kill_keys_immediately(backend: Backend) {
         .unwrap();
     assert_eq!(revoked["result"]["revoked"], 2);
     assert_eq!(
-        (status_with(&app, &a).await, status_with(&app, &b).await),
+        (app.status_with(&a).await, app.status_with(&b).await),
         (401, 401)
     );
 
     let c = create_key(&app, &token, "batch").await;
-    assert_eq!(status_with(&app, &c).await, 200);
+    assert_eq!(app.status_with(&c).await, 200);
     assert_eq!(
         app.api(
             Method::DELETE,
@@ -269,7 +262,7 @@ async fn revoke_all_and_delete_kill_keys_immediately(backend: Backend) {
         204
     );
     assert_eq!(
-        status_with(&app, &c).await,
+        app.status_with(&c).await,
         401,
         "deleting the account kills its keys"
     );
@@ -307,7 +300,7 @@ async fn a_deleted_name_can_be_reused_as_a_new_identity(backend: Backend) {
     let second = create_account(&app, &token, "reused").await;
     assert_ne!(first["id"], second["id"]);
     assert_eq!(first["email"], second["email"]);
-    assert_eq!(status_with(&app, &old_key).await, 401, "old keys stay dead");
+    assert_eq!(app.status_with(&old_key).await, 401, "old keys stay dead");
     let keys: Value = app
         .api(
             Method::GET,
@@ -337,7 +330,7 @@ async fn an_owner_role_service_account_can_automate(backend: Backend) {
     let bot_key = create_key(&app, &token, "terraform").await;
     create_account(&app, &bot_key, "made-by-terraform").await;
     let key = create_key(&app, &bot_key, "made-by-terraform").await;
-    assert_eq!(status_with(&app, &key).await, 200);
+    assert_eq!(app.status_with(&key).await, 200);
     let audited = app
         .count("audit_events WHERE action = 'service_account.created' AND actor_kind = 'service_account'")
         .await;
@@ -362,13 +355,13 @@ async fn a_service_account_key_rotates_itself_and_leaves_its_siblings(backend: B
         "same name as the key it replaces"
     );
     assert_eq!(
-        status_with(&app, &own).await,
+        app.status_with(&own).await,
         401,
         "the presented key is revoked"
     );
-    assert_eq!(status_with(&app, &new).await, 200);
+    assert_eq!(app.status_with(&new).await, 200);
     assert_eq!(
-        status_with(&app, &sibling).await,
+        app.status_with(&sibling).await,
         200,
         "other keys keep working"
     );
@@ -506,7 +499,7 @@ async fn the_keys_view_filters_by_email_and_revokes_one_key(backend: Backend) {
         .status(),
         204
     );
-    assert_eq!(status_with(&app, &serving_key).await, 401);
+    assert_eq!(app.status_with(&serving_key).await, 401);
     assert_eq!(
         app.api(
             Method::DELETE,
@@ -613,14 +606,14 @@ async fn concurrent_key_creation_racing_revoke_all_loses_nothing(backend: Backen
     );
     for key in &before {
         assert_eq!(
-            status_with(&app, key).await,
+            app.status_with(key).await,
             401,
             "a key from before survived"
         );
     }
     let (mut dead, mut alive) = (before.len(), 0);
     for (_, returned_at, key) in &raced {
-        let status = status_with(&app, key).await;
+        let status = app.status_with(key).await;
         if *returned_at < revoke_started {
             assert_eq!(
                 status, 401,
@@ -640,7 +633,7 @@ async fn concurrent_key_creation_racing_revoke_all_loses_nothing(backend: Backen
     );
     // A key created after revoke-all returned is kept.
     let after = create(app.base.clone(), token.clone()).await.2;
-    assert_eq!(status_with(&app, &after).await, 200);
+    assert_eq!(app.status_with(&after).await, 200);
     alive += 1;
     // Every key alive is listed, and nothing was lost.
     let listed: Value = app
@@ -770,15 +763,6 @@ async fn emergency_revoke_takes_exactly_the_matching_keys_in_one_audited_step(ba
     let t = app.state.app.clock.unix() + 50;
     app.advance(100);
     let new_key = create_key(&app, &owner, "old-bot").await;
-    let works = |key: String| {
-        let app = &app;
-        async move {
-            app.api(Method::GET, "/users/me", Some(&key), None)
-                .await
-                .status()
-                .as_u16()
-        }
-    };
     let revoke = |body: Value| {
         let app = &app;
         let owner = owner.clone();
@@ -816,7 +800,7 @@ async fn emergency_revoke_takes_exactly_the_matching_keys_in_one_audited_step(ba
         0,
         "dry runs change nothing and audit nothing"
     );
-    assert_eq!(works(old_keys[0].clone()).await, 200);
+    assert_eq!(app.status_with(&old_keys[0]).await, 200);
 
     let done: Value = revoke(json!({"kind": "service_account", "created_before": t}))
         .await
@@ -825,11 +809,11 @@ async fn emergency_revoke_takes_exactly_the_matching_keys_in_one_audited_step(ba
         .unwrap();
     assert_eq!(done["result"], json!({"count": 2, "dry_run": false}));
     for key in &old_keys {
-        assert_eq!(works(key.clone()).await, 401, "made before the cut-off");
+        assert_eq!(app.status_with(key).await, 401, "made before the cut-off");
     }
-    assert_eq!(works(new_key).await, 200, "made after it");
-    assert_eq!(works(grace_token.clone()).await, 200, "another kind");
-    assert_eq!(works(owner.clone()).await, 200);
+    assert_eq!(app.status_with(&new_key).await, 200, "made after it");
+    assert_eq!(app.status_with(&grace_token).await, 200, "another kind");
+    assert_eq!(app.status_with(&owner).await, 200);
     assert_eq!(audited().await, 1, "one row for the whole revocation");
     assert_eq!(
         app.count_where(
@@ -853,7 +837,7 @@ async fn emergency_revoke_takes_exactly_the_matching_keys_in_one_audited_step(ba
         )
         .await;
     assert_eq!(refused.status(), 400);
-    assert_eq!(works(grace_token.clone()).await, 200, "nothing revoked");
+    assert_eq!(app.status_with(&grace_token).await, 200, "nothing revoked");
     let confirmed = console
         .call_fn(
             "owner/revoke_matching",
@@ -867,7 +851,7 @@ async fn emergency_revoke_takes_exactly_the_matching_keys_in_one_audited_step(ba
         .await;
     assert_eq!(confirmed.status(), 200);
     assert_eq!(confirmed.text().await.unwrap(), "1");
-    assert_eq!(works(grace_token).await, 401);
+    assert_eq!(app.status_with(&grace_token).await, 401);
     assert_eq!(
         grace_browser.me(None).await.status(),
         200,
