@@ -10,6 +10,9 @@ use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
+/// The advisory-lock key that serialises creating the PostgreSQL-only email index.
+const EMAIL_INDEX_LOCK: i64 = 7_406_114_225_961_729;
+
 /// How long a request waits for a pooled connection before it is answered 503.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -94,13 +97,18 @@ impl Db {
         };
         MIGRATOR.run(&pool).await.map_err(DbSetupError::Migrate)?;
         drop(setup_lock);
+        let db = Db {
+            pool,
+            backend,
+            options: Arc::new(options),
+        };
         if backend == Backend::Postgres {
             // The one backend-specific index: prefix ranges on service-account emails. SQLite
             // answers the same filter with a byte range on the portable index. Two replicas
             // running `CREATE INDEX IF NOT EXISTS` at once can both pass the check and one then
-            // fails on the catalogue's unique index: serialise them on an advisory lock.
-            let mut tx = pool.begin().await.map_err(DbSetupError::Connect)?;
-            tx.execute("SELECT pg_advisory_xact_lock(7406114225961729)")
+            // fails on the catalogue's unique index: serialise them.
+            let mut tx = db
+                .begin_exclusive(EMAIL_INDEX_LOCK)
                 .await
                 .map_err(DbSetupError::Connect)?;
             // In the "C" collation: email prefixes are byte ranges, indexable with bound
@@ -116,11 +124,7 @@ impl Db {
             .map_err(DbSetupError::Connect)?;
             tx.commit().await.map_err(DbSetupError::Connect)?;
         }
-        Ok(Db {
-            pool,
-            backend,
-            options: Arc::new(options),
-        })
+        Ok(db)
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -276,21 +280,17 @@ async fn lock_file(path: String) -> Result<std::fs::File, DbSetupError> {
 
 /// Creates the SQLite file's directory and asks SQLite to create the file if missing.
 fn prepare_sqlite_url(url: &str) -> Result<String, DbSetupError> {
-    let rest = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
-    let path = rest.split('?').next().unwrap_or_default();
-    if !path.is_empty() && path != ":memory:" {
+    if let Some(path) = sqlite_file(url) {
         let create_err = |source| DbSetupError::CreateDir {
-            path: path.to_string(),
+            path: path.clone(),
             source,
         };
-        if let Some(parent) = std::path::Path::new(path).parent() {
+        if let Some(parent) = std::path::Path::new(&path).parent() {
             if !parent.as_os_str().is_empty() {
                 std::fs::create_dir_all(parent).map_err(create_err)?;
             }
         }
-        owner_only_file(std::path::Path::new(path)).map_err(create_err)?;
+        owner_only_file(std::path::Path::new(&path)).map_err(create_err)?;
     }
     Ok(if url.contains("mode=") {
         url.to_string()
