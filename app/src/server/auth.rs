@@ -83,22 +83,14 @@ pub fn refuse(err: AppError) -> AppError {
     err
 }
 
-/// Logs an internal failure with the request id and returns the plain error users see.
-/// An unreachable database is [`AppError::Unavailable`] (503) instead.
+/// Logs an internal failure with the request id and returns the plain error users see
+/// ([`RequestMeta::internal`], with the status set on the server-function response).
 pub fn internal_error<E: std::fmt::Display + 'static>(context: &str, err: &E) -> AppError {
-    let request_id = use_context::<http::request::Parts>()
-        .and_then(|parts| {
-            parts
-                .headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| "unknown".to_string());
-    if super::db::unavailable(err) {
-        tracing::warn!(%request_id, "{context}: database unavailable: {err}");
-        return refuse(AppError::Unavailable);
-    }
-    tracing::error!(%request_id, "{context}: {err}");
-    refuse(AppError::Internal { request_id })
+    let meta = use_context::<http::request::Parts>()
+        .map(|parts| RequestMeta::from_parts(&parts.headers, &parts.extensions))
+        .unwrap_or_else(|| RequestMeta {
+            request_id: "unknown".into(),
+            source_ip: None,
+        });
+    refuse(meta.internal(context, err))
 }
