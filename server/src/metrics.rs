@@ -106,40 +106,26 @@ impl Metrics {
             out.push_str("# TYPE gatehouse_http_request_duration_seconds histogram\n");
             for ((route, method), h) in &http.latency {
                 let labels = format!("route=\"{}\",method=\"{}\"", escape(route), escape(method));
-                let mut cumulative = 0;
-                for (le, n) in LATENCY_BUCKETS.iter().zip(h.buckets) {
-                    cumulative += n;
-                    let _ = writeln!(
-                        out,
-                        "gatehouse_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}"
-                    );
-                }
-                let _ = writeln!(
-                    out,
-                    "gatehouse_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}\n\
-                     gatehouse_http_request_duration_seconds_sum{{{labels}}} {}\n\
-                     gatehouse_http_request_duration_seconds_count{{{labels}}} {}",
-                    h.count, h.sum, h.count
+                write_histogram(
+                    &mut out,
+                    "gatehouse_http_request_duration_seconds",
+                    &labels,
+                    LATENCY_BUCKETS.iter().zip(h.buckets),
+                    h.count,
+                    h.sum,
                 );
             }
         }
         let batches = app::server::token_lookup::batch_sizes();
         out.push_str("# HELP gatehouse_token_lookup_batch_size Bearer tokens looked up per database query.\n");
         out.push_str("# TYPE gatehouse_token_lookup_batch_size histogram\n");
-        let mut cumulative = 0;
-        for (le, n) in batches.buckets {
-            cumulative += n;
-            let _ = writeln!(
-                out,
-                "gatehouse_token_lookup_batch_size_bucket{{le=\"{le}\"}} {cumulative}"
-            );
-        }
-        let _ = writeln!(
-            out,
-            "gatehouse_token_lookup_batch_size_bucket{{le=\"+Inf\"}} {}\n\
-             gatehouse_token_lookup_batch_size_sum {}\n\
-             gatehouse_token_lookup_batch_size_count {}",
-            batches.count, batches.sum, batches.count
+        write_histogram(
+            &mut out,
+            "gatehouse_token_lookup_batch_size",
+            "",
+            batches.buckets,
+            batches.count,
+            batches.sum,
         );
         out.push_str("# HELP gatehouse_saml_refusals_total SAML messages refused, by reason.\n");
         out.push_str("# TYPE gatehouse_saml_refusals_total counter\n");
@@ -172,6 +158,32 @@ impl Metrics {
         );
         out
     }
+}
+
+/// One histogram series: cumulative `_bucket`s (each bucket is (upper bound, observations in
+/// it)), `+Inf`, `_sum` and `_count`, all with `labels` (`name="value",…`, or empty).
+fn write_histogram<B: std::fmt::Display>(
+    out: &mut String,
+    name: &str,
+    labels: &str,
+    buckets: impl IntoIterator<Item = (B, u64)>,
+    count: u64,
+    sum: impl std::fmt::Display,
+) {
+    let (with_le, alone) = if labels.is_empty() {
+        (String::new(), String::new())
+    } else {
+        (format!("{labels},"), format!("{{{labels}}}"))
+    };
+    let mut cumulative = 0;
+    for (le, n) in buckets {
+        cumulative += n;
+        let _ = writeln!(out, "{name}_bucket{{{with_le}le=\"{le}\"}} {cumulative}");
+    }
+    let _ = writeln!(
+        out,
+        "{name}_bucket{{{with_le}le=\"+Inf\"}} {count}\n{name}_sum{alone} {sum}\n{name}_count{alone} {count}"
+    );
 }
 
 fn escape(label: &str) -> String {
@@ -256,6 +268,9 @@ mod tests {
             "gatehouse_http_request_duration_seconds_count{route=\"/api/v1/users/me\",method=\"GET\"} 3"
         ));
         assert!(text.contains("gatehouse_saml_refusals_total{reason=\"BadSignature\"} 1"));
+        // An unlabelled histogram: no empty braces.
+        assert!(text.contains("\ngatehouse_token_lookup_batch_size_sum "));
+        assert!(text.contains("\ngatehouse_token_lookup_batch_size_bucket{le=\"+Inf\"} "));
         assert!(text.contains("gatehouse_rate_limited_total{limit=\"signin\"} 1"));
         assert!(text.contains("gatehouse_db_pool_connections{state=\"in_use\"} 3"));
     }
