@@ -9,7 +9,7 @@ export LEPTOS_OUTPUT_NAME=gatehouse
 # wasm-opt from npm's binaryen (Debian's breaks hydration).
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
 # --precompress: .br and .gz copies of the static files, served to browsers that accept them.
-cargo leptos build --release --precompress
+cargo leptos build --release --split --precompress
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$PWD/target/site}"
 export LEPTOS_ENV="${LEPTOS_ENV:-PROD}"

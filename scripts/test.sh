@@ -35,9 +35,9 @@ fi
 step "cargo test: unit and integration (SQLite and PostgreSQL)"
 cargo test --workspace --locked
 
-step "build the console (cargo leptos build)"
+step "build the console (cargo leptos build --split)"
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
-cargo leptos build
+cargo leptos build --split
 # A debug build writes no precompressed copies: drop any a release build (`scripts/run.sh`,
 # `--precompress`) left, or the server would hand browsers that stale WASM beside the new JS.
 find target/site -name '*.br' -delete -o -name '*.gz' -delete 2>/dev/null || true

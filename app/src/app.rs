@@ -9,7 +9,38 @@ use crate::pages::{
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{lazy_route, path, Lazy, LazyRoute};
+
+/// A page as a lazy route: `cargo leptos build --split` puts its code in WASM chunks of its
+/// own, fetched when the page is first shown (the server-rendered HTML preloads the chunks of
+/// the page the browser lands on), so a first visit downloads the shell and one page.
+///
+/// The page's data is loaded by the page itself once its chunk is there: on a client-side
+/// navigation that is a chunk fetch, then the data fetch (the chunks are small and cached).
+macro_rules! lazy_page {
+    ($route:ident, $page:ident) => {
+        pub struct $route;
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+            fn view(_this: Self) -> AnyView {
+                view! { <$page /> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(SignInRoute, SignInPage);
+lazy_page!(HomeRoute, HomePage);
+lazy_page!(CredentialsRoute, CredentialsPage);
+lazy_page!(IamRoute, IamPage);
+lazy_page!(ServiceAccountsRoute, ServiceAccountsPage);
+lazy_page!(ApiKeysRoute, ApiKeysPage);
+lazy_page!(AuditRoute, AuditPage);
+lazy_page!(IdentityProviderRoute, IdentityProviderPage);
+lazy_page!(EmergencyRevokeRoute, EmergencyRevokePage);
 
 #[cfg(feature = "ssr")]
 static STYLESHEET_HREF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -92,17 +123,17 @@ pub fn App() -> impl IntoView {
         } />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/signin") view=SignInPage />
+                <Route path=path!("/signin") view={Lazy::<SignInRoute>::new()} />
                 <ParentRoute path=path!("") view=ConsoleLayout>
-                    <Route path=path!("") view=HomePage />
-                    <Route path=path!("credentials") view=CredentialsPage />
-                    <Route path=path!("iam") view=IamPage />
-                    <Route path=path!("iam/users") view=IamPage />
-                    <Route path=path!("iam/service-accounts") view=ServiceAccountsPage />
-                    <Route path=path!("iam/api-keys") view=ApiKeysPage />
-                    <Route path=path!("iam/audit") view=AuditPage />
-                    <Route path=path!("iam/identity-provider") view=IdentityProviderPage />
-                    <Route path=path!("iam/emergency-revoke") view=EmergencyRevokePage />
+                    <Route path=path!("") view={Lazy::<HomeRoute>::new()} />
+                    <Route path=path!("credentials") view={Lazy::<CredentialsRoute>::new()} />
+                    <Route path=path!("iam") view={Lazy::<IamRoute>::new()} />
+                    <Route path=path!("iam/users") view={Lazy::<IamRoute>::new()} />
+                    <Route path=path!("iam/service-accounts") view={Lazy::<ServiceAccountsRoute>::new()} />
+                    <Route path=path!("iam/api-keys") view={Lazy::<ApiKeysRoute>::new()} />
+                    <Route path=path!("iam/audit") view={Lazy::<AuditRoute>::new()} />
+                    <Route path=path!("iam/identity-provider") view={Lazy::<IdentityProviderRoute>::new()} />
+                    <Route path=path!("iam/emergency-revoke") view={Lazy::<EmergencyRevokeRoute>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>

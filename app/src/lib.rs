@@ -20,10 +20,18 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // From here on the page's handlers are attached: tests and the time-to-interactive
-    // benchmark wait for this mark instead of guessing.
-    if let Some(body) = leptos::prelude::document().body() {
+    // Pages are lazy routes (their code is in chunks loaded on demand), so hydration is
+    // asynchronous: it waits for the chunks of the page on show.
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    leptos::task::spawn_local(async {
+        let Some(body) = leptos::prelude::document().body() else {
+            return;
+        };
+        leptos::mount::hydrate_from_async(body.clone(), app::App)
+            .await
+            .forget();
+        // From here on the page's handlers are attached: tests and the time-to-interactive
+        // benchmark wait for this mark instead of guessing.
         let _ = body.set_attribute("data-hydrated", "true");
-    }
+    });
 }

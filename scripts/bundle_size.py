@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""What a cold first visit to each console page downloads (WASM + JS, gzip -9).
+
+Usage: bundle_size.py SITE_PKG_DIR BUDGET_KIB
+
+Reads the split manifest cargo-leptos writes (`__wasm_split_manifest.<hash>.json`: for each lazy
+route, the chunks it needs), adds the always-loaded files (main WASM, its JS, the chunk loader)
+and prints one line per page. Exits 1 when the largest page is above BUDGET_KIB.
+"""
+
+import gzip
+import json
+import re
+import sys
+from pathlib import Path
+
+
+def gz(path: Path) -> int:
+    return len(gzip.compress(path.read_bytes(), compresslevel=9))
+
+
+def kib(n: int) -> str:
+    return f"{n / 1024:.1f}"
+
+
+def one(pkg: Path, pattern: str) -> Path:
+    found = sorted(pkg.glob(pattern))
+    if len(found) != 1:
+        sys.exit(f"expected one {pattern} in {pkg}, found {[p.name for p in found]}")
+    return found[0]
+
+
+def main() -> int:
+    pkg, budget_kib = Path(sys.argv[1]), float(sys.argv[2])
+    always = {
+        "main WASM": one(pkg, "gatehouse.*.wasm"),
+        "main JS": one(pkg, "gatehouse.*.js"),
+        "chunk loader JS": one(pkg, "__wasm_split.*.js"),
+    }
+    manifest = json.loads(one(pkg, "__wasm_split_manifest.*.json").read_text())
+    base = 0
+    for what, path in always.items():
+        size = gz(path)
+        base += size
+        print(f"{what:<18} {kib(path.stat().st_size):>9} KiB raw {kib(size):>8} KiB gzip")
+    print(f"{'always loaded':<18} {'':>13} {kib(base):>8} KiB gzip\n")
+
+    rows = []
+    for split, chunks in manifest.items():
+        # `__service_accounts_route_view_<hash>` → `service accounts`
+        match = re.fullmatch(r"__(.+)_route_view_\d+", split)
+        page = match.group(1).replace("_", " ") if match else split
+        size = sum(gz(pkg / f"{chunk}.wasm") for chunk in chunks)
+        rows.append((base + size, page, len(chunks), size))
+    if not rows:
+        sys.exit("the split manifest names no lazy routes: was the build made with --split?")
+    print(f"{'first visit to':<22} {'chunks':>6} {'page KiB':>9} {'total KiB':>10}")
+    for total, page, n, size in sorted(rows, reverse=True):
+        print(f"{page:<22} {n:>6} {kib(size):>9} {kib(total):>10}")
+    worst, page = max(rows)[0], max(rows)[1]
+    print(
+        f"\nlargest first visit: {page}, {kib(worst)} KiB gzip "
+        f"(budget {budget_kib:g} KiB; the goal of issue #14 is 244 KiB)"
+    )
+    if worst > budget_kib * 1024:
+        print("the console's bundle is over its size budget", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
