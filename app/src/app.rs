@@ -9,7 +9,7 @@ use crate::pages::{
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{lazy_route, path, Lazy, LazyRoute};
+use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
 
 /// A page as a lazy route: `cargo leptos build --split` puts its code in WASM chunks of its
 /// own, fetched when the page is first shown (the server-rendered HTML preloads the chunks of
@@ -41,6 +41,21 @@ lazy_page!(ApiKeysRoute, ApiKeysPage);
 lazy_page!(AuditRoute, AuditPage);
 lazy_page!(IdentityProviderRoute, IdentityProviderPage);
 lazy_page!(EmergencyRevokeRoute, EmergencyRevokePage);
+
+/// Fetches the chunks of every console page, one after another. The client calls it once the
+/// page on show is interactive and the browser is idle, so a later navigation does not wait for
+/// a chunk (they are content-hashed and cached for a year).
+#[cfg(feature = "hydrate")]
+pub async fn prefetch_pages() {
+    HomeRoute::preload().await;
+    CredentialsRoute::preload().await;
+    IamRoute::preload().await;
+    ServiceAccountsRoute::preload().await;
+    ApiKeysRoute::preload().await;
+    AuditRoute::preload().await;
+    IdentityProviderRoute::preload().await;
+    EmergencyRevokeRoute::preload().await;
+}
 
 #[cfg(feature = "ssr")]
 static STYLESHEET_HREF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -124,7 +139,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/signin") view={Lazy::<SignInRoute>::new()} />
-                <ParentRoute path=path!("") view=ConsoleLayout>
+                <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
                     <Route path=path!("") view={Lazy::<HomeRoute>::new()} />
                     <Route path=path!("credentials") view={Lazy::<CredentialsRoute>::new()} />
                     <Route path=path!("iam") view={Lazy::<IamRoute>::new()} />

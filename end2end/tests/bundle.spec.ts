@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { DEV_CONSOLE } from './fixtures';
+import { DEV_CONSOLE, signInWithDevIdp } from './fixtures';
 
 // The console's bundle is named by content hash and cached for a year; pages are never stored.
 
@@ -22,4 +22,47 @@ test('pages link the content-hashed bundle, which is immutable; pages and unknow
   const css = names.find((n) => n.endsWith('.css'))!;
   const refused = await request.post(`${DEV_CONSOLE}/saml/acs`, { form: { SAMLResponse: 'bm90IHNhbWw=' } });
   expect(await refused.text()).toContain(css);
+});
+
+// Pages are lazy routes built with `--split`: a first visit loads the shell and that page's chunks,
+// the rest come once the page is interactive, and navigating between pages then needs no download.
+test('a first visit loads one page’s chunks; the others are prefetched once it is interactive', async ({ page }) => {
+  // When each document was marked interactive; resources requested before then are what the page
+  // needed (the prefetch starts later, from an idle callback).
+  await page.addInitScript(() => {
+    new MutationObserver((_, observer) => {
+      if (document.body?.hasAttribute('data-hydrated')) {
+        (window as unknown as { hydratedAt: number }).hydratedAt = performance.now();
+        observer.disconnect();
+      }
+    }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-hydrated'] });
+  });
+  await page.goto(`${DEV_CONSOLE}/credentials`);
+  await signInWithDevIdp(page, 'Ada Lovelace');
+  await page.waitForSelector('body[data-hydrated]');
+  await expect(page.getByRole('heading', { name: 'Credentials' })).toBeVisible();
+  const requestedBy = (until: number) =>
+    page.evaluate(
+      (until) => performance.getEntriesByType('resource').filter((e) => e.startTime <= until).map((e) => new URL(e.name).pathname),
+      until,
+    );
+  const loaded = (route: string) => (names: string[]) => names.some((n) => n.includes(`split___${route}_route_view`));
+  const hydratedAt = await page.evaluate(() => (window as unknown as { hydratedAt: number }).hydratedAt);
+  await expect.poll(async () => loaded('credentials')(await requestedBy(hydratedAt))).toBe(true);
+  const beforeInteractive = await requestedBy(hydratedAt);
+  for (const other of ['service_accounts', 'api_keys', 'audit', 'iam']) {
+    expect(loaded(other)(beforeInteractive), other).toBe(false);
+  }
+
+  // Idle prefetch: the other pages' chunks arrive without navigating (Emergency revoke is the last).
+  const fetched = () => page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
+  await expect.poll(async () => loaded('emergency_revoke')(await fetched()), { timeout: 15_000 }).toBe(true);
+  expect(loaded('service_accounts')(await fetched())).toBe(true);
+  const before = (await fetched()).length;
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users & IAM' }).click();
+  await page.getByRole('navigation', { name: 'Users & IAM' }).getByRole('link', { name: 'Service accounts' }).click();
+  await expect(page.getByRole('heading', { name: 'Create a service account' })).toBeVisible();
+  // A client-side navigation: the same document, and no WASM fetched for it.
+  const after = await fetched();
+  expect(after.slice(before).filter((n) => n.endsWith('.wasm'))).toEqual([]);
 });
