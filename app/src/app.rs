@@ -44,10 +44,14 @@ lazy_page!(EmergencyRevokeRoute, EmergencyRevokePage);
 
 /// Fetches the chunks of every console page, one after another. The client calls it once the
 /// page on show is interactive and the browser is idle, so a later navigation does not wait for
-/// a chunk (they are content-hashed and cached for a year).
+/// a chunk (they are content-hashed and cached for a year). The sign-in page fetches only Home's
+/// (a few KiB, where signing in lands): it leaves by full page loads, through the IdP.
 #[cfg(feature = "hydrate")]
-pub async fn prefetch_pages() {
+pub async fn prefetch_pages(signing_in: bool) {
     HomeRoute::preload().await;
+    if signing_in {
+        return;
+    }
     CredentialsRoute::preload().await;
     IamRoute::preload().await;
     ServiceAccountsRoute::preload().await;

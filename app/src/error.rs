@@ -2,9 +2,14 @@
 //! failures, a request id to quote); the full chain goes to the server log.
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+/// On the wire: `{"code": "<snake_case variant>", "detail": <string | object>}` (the `detail` of
+/// a variant without data is absent). Serialized by serde's derive; read back by the hand-written
+/// [`Deserialize`] below, which is a fraction of the derived one's WASM size and accepts exactly
+/// what the derive writes (a unit test checks every variant).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "code", content = "detail", rename_all = "snake_case")]
 pub enum AppError {
     #[error("You are not signed in, or your session has ended. Sign in again.")]
@@ -53,6 +58,112 @@ impl AppError {
     }
 }
 
+const CODES: &[&str] = &[
+    "unauthorized",
+    "owners_only",
+    "invalid_input",
+    "not_found",
+    "conflict",
+    "internal",
+    "transport",
+    "rate_limited",
+    "unavailable",
+    "too_large",
+    "token_expired",
+    "source_not_allowed",
+];
+
+/// Every field any variant's `detail` carries: a string for the tuple variants, an object for
+/// the struct variants.
+#[derive(Default)]
+struct Detail {
+    text: Option<String>,
+    request_id: Option<String>,
+    retry_after_seconds: Option<u64>,
+    expired_at: Option<i64>,
+    source_ip: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Detail {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DetailVisitor;
+        impl<'de> Visitor<'de> for DetailVisitor {
+            type Value = Detail;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an error detail (a string or an object)")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Detail, E> {
+                Ok(Detail {
+                    text: Some(v.to_string()),
+                    ..Detail::default()
+                })
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Detail, E> {
+                Ok(Detail::default())
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Detail, E> {
+                Ok(Detail::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Detail, A::Error> {
+                let mut detail = Detail::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "request_id" => detail.request_id = Some(map.next_value()?),
+                        "retry_after_seconds" => {
+                            detail.retry_after_seconds = Some(map.next_value()?)
+                        }
+                        "expired_at" => detail.expired_at = Some(map.next_value()?),
+                        "source_ip" => detail.source_ip = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(detail)
+            }
+        }
+        deserializer.deserialize_any(DetailVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for AppError {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Wire {
+            code: String,
+            #[serde(default)]
+            detail: Detail,
+        }
+        fn need<T, E: de::Error>(value: Option<T>) -> Result<T, E> {
+            value.ok_or_else(|| E::missing_field("detail"))
+        }
+        let Wire { code, detail } = Wire::deserialize(deserializer)?;
+        Ok(match code.as_str() {
+            "unauthorized" => AppError::Unauthorized,
+            "owners_only" => AppError::OwnersOnly,
+            "invalid_input" => AppError::InvalidInput(need(detail.text)?),
+            "not_found" => AppError::NotFound,
+            "conflict" => AppError::Conflict(need(detail.text)?),
+            "internal" => AppError::Internal {
+                request_id: need(detail.request_id)?,
+            },
+            "transport" => AppError::Transport(need(detail.text)?),
+            "rate_limited" => AppError::RateLimited {
+                retry_after_seconds: need(detail.retry_after_seconds)?,
+            },
+            "unavailable" => AppError::Unavailable,
+            "too_large" => AppError::TooLarge,
+            "token_expired" => AppError::TokenExpired {
+                expired_at: need(detail.expired_at)?,
+            },
+            "source_not_allowed" => AppError::SourceNotAllowed {
+                source_ip: need(detail.source_ip)?,
+            },
+            other => return Err(de::Error::unknown_variant(other, CODES)),
+        })
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
@@ -66,6 +177,54 @@ impl FromServerFnError for AppError {
                 AppError::InvalidInput(format!("The request's arguments could not be read: {m}"))
             }
             other => AppError::Transport(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn every_variant_reads_back_what_it_writes() {
+        let all = [
+            AppError::Unauthorized,
+            AppError::OwnersOnly,
+            AppError::InvalidInput("bad \"name\"".into()),
+            AppError::NotFound,
+            AppError::Conflict("taken".into()),
+            AppError::Internal {
+                request_id: "req-1".into(),
+            },
+            AppError::Transport("offline".into()),
+            AppError::RateLimited {
+                retry_after_seconds: 7,
+            },
+            AppError::Unavailable,
+            AppError::TooLarge,
+            AppError::TokenExpired { expired_at: -3 },
+            AppError::SourceNotAllowed {
+                source_ip: "10.0.0.1".into(),
+            },
+        ];
+        assert_eq!(all.len(), super::CODES.len());
+        for error in all {
+            let json = serde_json::to_string(&error).expect("serializes");
+            let back: AppError = serde_json::from_str(&json).expect(&json);
+            assert_eq!(back, error, "{json}");
+        }
+    }
+
+    #[test]
+    fn unknown_codes_and_missing_details_are_refused() {
+        for json in [
+            r#"{"code":"nope"}"#,
+            r#"{"code":"conflict"}"#,
+            r#"{"code":"internal","detail":{}}"#,
+            r#"{"code":"rate_limited","detail":{"retry_after_seconds":"x"}}"#,
+            r#"{"detail":"x"}"#,
+        ] {
+            assert!(serde_json::from_str::<AppError>(json).is_err(), "{json}");
         }
     }
 }
