@@ -4,7 +4,9 @@
 //
 // Needs a running console with the development IdP (scripts/run.sh: the release build on
 // http://127.0.0.1:3000). Each run is a fresh browser context (empty cache: a first visit); a
-// second series repeats the sign-in in a context that has visited before (bundle cached).
+// second series repeats the sign-in in a context that has visited before (bundle cached); the
+// others open a console page directly, signed in, with an empty cache (also over an emulated
+// 10 Mbit/s link with 40 ms latency).
 // "Interactive" is the mark the WASM sets on <body> once hydration has attached the handlers.
 // Prints p50 / p95 / max in milliseconds; results go to docs/benchmarks.md.
 import { createRequire } from 'node:module';
@@ -41,15 +43,48 @@ function summary(label, samples) {
   console.log(`${label}: p50 ${at(0.5).toFixed(0)} ms, p95 ${at(0.95).toFixed(0)} ms, max ${sorted.at(-1).toFixed(0)} ms (${samples.length} runs)`);
 }
 
+// A signed-in person opening a console page in a browser with an empty cache (a bookmark, a link
+// from chat): from the navigation to the hydrated page.
+// With `slow`, Chromium emulates a 10 Mbit/s link with 40 ms latency (DevTools throttling).
+async function deepLink(cookies, path, slow = false) {
+  const context = await browser.newContext();
+  await context.addCookies(cookies);
+  const page = await context.newPage();
+  if (slow) {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false, latency: 40, downloadThroughput: 10e6 / 8, uploadThroughput: 5e6 / 8,
+    });
+  }
+  const started = performance.now();
+  await page.goto(`${base}${path}`);
+  await page.waitForSelector('body[data-hydrated]');
+  const took = performance.now() - started;
+  await context.close();
+  return took;
+}
+
 const cold = [];
 const warm = [];
+const deep = { '/': [], '/iam/service-accounts': [] };
+const slow = { '/': [], '/iam/service-accounts': [] };
 for (let i = 0; i < runs; i++) {
   const context = await browser.newContext();
   const page = await context.newPage();
   cold.push(await signIn(page));
   warm.push(await signIn(page));
+  await page.goto(`${base}/signin`);
+  await page.getByRole('link', { name: 'Sign in with SSO' }).click();
+  await page.getByRole('button', { name: 'Sign in as Ada Lovelace' }).click();
+  await page.waitForURL(`${base}/`);
+  const cookies = await context.cookies();
+  for (const path of Object.keys(deep)) deep[path].push(await deepLink(cookies, path));
+  if (i < 10) for (const path of Object.keys(slow)) slow[path].push(await deepLink(cookies, path, true));
   await context.close();
 }
 summary('first visit (empty cache)', cold);
 summary('returning visit (bundle cached)', warm);
+for (const [path, samples] of Object.entries(deep)) summary(`signed in, empty cache, open ${path}`, samples);
+for (const [path, samples] of Object.entries(slow)) summary(`the same at 10 Mbit/s, 40 ms: ${path}`, samples);
 await browser.close();

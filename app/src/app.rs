@@ -42,6 +42,64 @@ lazy_page!(AuditRoute, AuditPage);
 lazy_page!(IdentityProviderRoute, IdentityProviderPage);
 lazy_page!(EmergencyRevokeRoute, EmergencyRevokePage);
 
+/// Console pages by path, with the name their view has in the split manifest
+/// (`__<name>_route_view_<hash>`): keep in step with the route table in [`App`].
+const PAGE_CHUNKS: &[(&str, &str)] = &[
+    ("/", "home"),
+    ("/credentials", "credentials"),
+    ("/iam", "iam"),
+    ("/iam/users", "iam"),
+    ("/iam/service-accounts", "service_accounts"),
+    ("/iam/api-keys", "api_keys"),
+    ("/iam/audit", "audit"),
+    ("/iam/identity-provider", "identity_provider"),
+    ("/iam/emergency-revoke", "emergency_revoke"),
+];
+
+/// Preloads, in `<head>`, the WASM chunks of the console page being rendered, so the browser
+/// fetches them beside the main WASM instead of after it. Leptos does this by itself only for a
+/// lazy route it reaches before the head is written, which a page inside the layout's
+/// `Suspense` (waiting for the session's user) often is not.
+#[cfg(feature = "ssr")]
+fn preload_page_chunks() {
+    use leptos_meta::Link;
+    let Some(manifest) = use_context::<leptos::WasmSplitManifest>() else {
+        return; // built without --split
+    };
+    let Some(path) =
+        use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_string())
+    else {
+        return;
+    };
+    let Some((_, name)) = PAGE_CHUNKS.iter().find(|(page, _)| *page == path) else {
+        return;
+    };
+    let prefix = format!("__{name}_route_view_");
+    let Some((wasm, loader)) = manifest.0.with_value(|(pkg, chunks, loader)| {
+        chunks
+            .iter()
+            .find(|(key, _)| key.starts_with(&prefix))
+            .map(|(_, modules)| {
+                let wasm: Vec<String> = modules.iter().map(|m| format!("{pkg}/{m}.wasm")).collect();
+                (wasm, format!("{pkg}/{loader}"))
+            })
+    }) else {
+        return;
+    };
+    // The same `crossorigin` as Leptos' own preloads, so a page that gets both fetches once.
+    let nonce = leptos::nonce::use_nonce()
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    // `to_html` on a leptos_meta component registers it with the page's <head>.
+    for href in wasm {
+        let _ = view! {
+            <Link rel="preload" href=href as_="fetch" type_="application/wasm" crossorigin=nonce.clone() />
+        }
+        .to_html();
+    }
+    let _ = view! { <Link rel="modulepreload" href=loader crossorigin=nonce /> }.to_html();
+}
+
 /// Fetches the chunks of every console page, one after another. The client calls it once the
 /// page on show is interactive and the browser is idle, so a later navigation does not wait for
 /// a chunk (they are content-hashed and cached for a year). The sign-in page fetches only Home's
@@ -136,6 +194,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    preload_page_chunks();
     view! {
         <Title formatter=|page: String| {
             if page.is_empty() { "Gatehouse".to_string() } else { format!("{page} · Gatehouse") }

@@ -54,6 +54,13 @@ test('a first visit loads one page’s chunks; the others are prefetched once it
     expect(loaded(other)(beforeInteractive), other).toBe(false);
   }
 
+  // Every console page's HTML preloads its own chunks beside the main WASM.
+  for (const [path, route] of [['/iam/audit', 'audit'], ['/iam/service-accounts', 'service_accounts'], ['/', 'home']]) {
+    const html = await (await page.request.get(`${DEV_CONSOLE}${path}`)).text();
+    const head = html.slice(0, html.indexOf('</head>'));
+    expect(head, path).toMatch(new RegExp(`<link[^>]*rel="preload"[^>]*split___${route}_route_view|<link[^>]*split___${route}_route_view[^>]*rel="preload"`));
+  }
+
   // Idle prefetch: the other pages' chunks arrive without navigating (Emergency revoke is the last).
   const fetched = () => page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
   await expect.poll(async () => loaded('emergency_revoke')(await fetched()), { timeout: 15_000 }).toBe(true);
