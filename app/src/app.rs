@@ -44,6 +44,7 @@ lazy_page!(EmergencyRevokeRoute, EmergencyRevokePage);
 
 /// Console pages by path, with the name their view has in the split manifest
 /// (`__<name>_route_view_<hash>`): keep in step with the route table in [`App`].
+#[cfg(feature = "ssr")]
 const PAGE_CHUNKS: &[(&str, &str)] = &[
     ("/", "home"),
     ("/credentials", "credentials"),
