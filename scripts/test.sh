@@ -42,7 +42,7 @@ cargo leptos build --split
 # `--precompress`) left, or the server would hand browsers that stale WASM beside the new JS.
 find target/site -name '*.br' -delete -o -name '*.gz' -delete 2>/dev/null || true
 
-step "bundle size (release WASM + JS, gzip -9, against the budget)"
+step "bundle size: what a first visit to each page downloads (release, split, gzip -9), against the budget"
 bash scripts/bundle-size.sh
 
 step "Python SDK: ruff, mypy, pytest against the built server"
