@@ -40,14 +40,7 @@ async fn metrics_are_served_on_their_own_listener_and_never_on_the_public_port(b
     let metrics_url = app.metrics_url.clone().expect("a metrics listener");
     let (_browser, token) = app.member_with_token("ada@example.com").await;
     for _ in 0..3 {
-        let me = app
-            .client
-            .get(app.url("/api/v1/users/me"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(me.status(), 200);
+        assert_eq!(app.status_with(&token).await, 200);
     }
     // A refused SAML response, counted by reason.
     let refused = app
@@ -106,24 +99,19 @@ async fn metrics_are_served_on_their_own_listener_and_never_on_the_public_port(b
 async fn a_database_that_cannot_be_reached_is_503_with_retry_after(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_browser, token) = app.member_with_token("ada@example.com").await;
-    let listed = app
-        .client
-        .get(app.url("/api/v1/service_accounts"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(listed.status(), 200);
+    let list = || {
+        app.api(
+            reqwest::Method::GET,
+            "/service_accounts",
+            Some(&token),
+            None,
+        )
+    };
+    assert_eq!(list().await.status(), 200);
     // The pool is gone (as when every connection fails): the token is still valid, so the
     // answer is "try again", not "unauthorized" and not a bug report.
     app.state.app.db.close().await;
-    let refused = app
-        .client
-        .get(app.url("/api/v1/service_accounts"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let refused = list().await;
     assert_eq!(refused.status(), 503);
     assert!(refused.headers().contains_key("retry-after"));
     let body: serde_json::Value = refused.json().await.unwrap();
