@@ -62,7 +62,7 @@ test('a first visit loads one page’s chunks; the others are prefetched once it
   }
 
   // Idle prefetch: the other pages' chunks arrive without navigating (Emergency revoke is the last).
-  const fetched = () => page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
+  const fetched = () => requestedBy(Number.POSITIVE_INFINITY);
   await expect.poll(async () => loaded('emergency_revoke')(await fetched()), { timeout: 15_000 }).toBe(true);
   expect(loaded('service_accounts')(await fetched())).toBe(true);
   const before = (await fetched()).length;
