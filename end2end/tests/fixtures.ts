@@ -46,6 +46,8 @@ export async function openUserMenu(page: Page) {
 /** A personal token made on the Credentials page by whoever is signed in (for setting up data quickly). */
 export async function ownerToken(page: Page) {
   await page.goto(`${DEV_CONSOLE}/credentials`);
+  // Hydration is asynchronous (it waits for the page's WASM chunks): a click before it would be lost.
+  await page.waitForSelector('body[data-hydrated]');
   await page.getByLabel('Name (optional)').fill('e2e setup');
   await page.getByRole('button', { name: 'Create token' }).click();
   const token = ((await page.getByTestId('new-token').textContent()) ?? '').trim();
