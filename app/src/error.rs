@@ -1,6 +1,5 @@
 //! The one error type that crosses the wire. Users get a plain message (and, for our own
 //! failures, a request id to quote); the full chain goes to the server log.
-use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -165,7 +164,7 @@ impl<'de> Deserialize<'de> for AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = crate::wire::Wire;
 
     /// On the server, the framework's own failures to read a call's arguments are the caller's
     /// fault (400, not 500); on the client, everything else is a transport failure.

@@ -12,6 +12,7 @@ pub mod error;
 pub mod model;
 pub mod pages;
 pub mod urls;
+pub mod wire;
 
 #[cfg(feature = "ssr")]
 pub mod server;

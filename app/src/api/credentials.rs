@@ -3,7 +3,7 @@ use crate::error::AppError;
 use crate::model::{NewToken, TokenInfo, TokenPolicy};
 use leptos::prelude::*;
 
-#[server(prefix = "/fn", endpoint = "my_tokens")]
+#[server(prefix = "/fn", endpoint = "my_tokens", output = crate::wire::Json)]
 pub async fn list_my_tokens() -> Result<Vec<TokenInfo>, AppError> {
     use crate::server::{auth, credentials, tokens::TokenKind};
     let (state, actor, meta) = auth::require_actor().await?;
@@ -14,7 +14,7 @@ pub async fn list_my_tokens() -> Result<Vec<TokenInfo>, AppError> {
 
 /// A new personal token, named and expiring at `expires_at` (Unix seconds) or never — within
 /// the organisation's maximum when one is set.
-#[server(prefix = "/fn", endpoint = "create_my_token")]
+#[server(prefix = "/fn", endpoint = "create_my_token", output = crate::wire::Json)]
 pub async fn create_my_token(
     name: Option<String>,
     expires_at: Option<i64>,
@@ -38,7 +38,7 @@ pub async fn create_my_token(
 }
 
 /// The organisation's personal-token rule (any member: the create dialog follows it).
-#[server(prefix = "/fn", endpoint = "token_policy")]
+#[server(prefix = "/fn", endpoint = "token_policy", output = crate::wire::Json)]
 pub async fn get_token_policy() -> Result<TokenPolicy, AppError> {
     use crate::server::{auth, org};
     let (state, _actor, meta) = auth::require_actor().await?;
@@ -48,7 +48,7 @@ pub async fn get_token_policy() -> Result<TokenPolicy, AppError> {
 }
 
 /// Owners set (or clear) the maximum lifetime of personal tokens.
-#[server(prefix = "/fn", endpoint = "owner/set_token_policy")]
+#[server(prefix = "/fn", endpoint = "owner/set_token_policy", output = crate::wire::Json)]
 pub async fn set_token_policy(max_days: Option<i64>) -> Result<TokenPolicy, AppError> {
     use crate::server::{auth, org};
     let (state, actor, meta) = auth::require_actor().await?;
@@ -65,7 +65,7 @@ pub async fn set_token_policy(max_days: Option<i64>) -> Result<TokenPolicy, AppE
 }
 
 /// "Revoke all credentials": every token of mine is revoked and one new token issued.
-#[server(prefix = "/fn", endpoint = "revoke_all_my_credentials")]
+#[server(prefix = "/fn", endpoint = "revoke_all_my_credentials", output = crate::wire::Json)]
 pub async fn revoke_all_my_credentials() -> Result<NewToken, AppError> {
     use crate::server::{auth, credentials, users};
     let (state, actor, meta) = auth::require_actor().await?;
@@ -84,7 +84,7 @@ pub async fn revoke_all_my_credentials() -> Result<NewToken, AppError> {
 /// "Sign out everywhere": ends every browser session of mine, this one included, on every
 /// replica. Tokens are not touched (that is "Revoke all credentials"). Returns how many
 /// sessions ended.
-#[server(prefix = "/fn", endpoint = "sign_out_everywhere")]
+#[server(prefix = "/fn", endpoint = "sign_out_everywhere", output = crate::wire::Json)]
 pub async fn sign_out_everywhere() -> Result<u64, AppError> {
     use crate::server::audit::{self, Target};
     use crate::server::{auth, session_store};

@@ -4,7 +4,7 @@ use crate::error::AppError;
 use crate::model::IdentityProvider;
 use leptos::prelude::*;
 
-#[server(prefix = "/fn", endpoint = "owner/identity_provider")]
+#[server(prefix = "/fn", endpoint = "owner/identity_provider", output = crate::wire::Json)]
 pub async fn get_identity_provider() -> Result<IdentityProvider, AppError> {
     use crate::server::auth;
     let (state, user) = auth::require_user().await?;

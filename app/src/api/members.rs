@@ -4,7 +4,7 @@ use crate::error::AppError;
 use crate::model::{Member, MemberPage, NewToken, Role};
 use leptos::prelude::*;
 
-#[server(prefix = "/fn", endpoint = "members")]
+#[server(prefix = "/fn", endpoint = "members", output = crate::wire::Json)]
 pub async fn list_members(
     paging_token: Option<String>,
     is_service_account: Option<bool>,
@@ -24,7 +24,7 @@ pub async fn list_members(
         .map_err(auth::refuse)
 }
 
-#[server(prefix = "/fn", endpoint = "owner/change_role")]
+#[server(prefix = "/fn", endpoint = "owner/change_role", output = crate::wire::Json)]
 pub async fn change_role(user_id: String, role: Role) -> Result<Member, AppError> {
     use crate::server::{auth, members};
     let (state, actor, meta) = auth::require_actor().await?;
@@ -33,7 +33,7 @@ pub async fn change_role(user_id: String, role: Role) -> Result<Member, AppError
         .map_err(auth::refuse)
 }
 
-#[server(prefix = "/fn", endpoint = "owner/rotate_user_key")]
+#[server(prefix = "/fn", endpoint = "owner/rotate_user_key", output = crate::wire::Json)]
 pub async fn rotate_user_key(user_id: String) -> Result<NewToken, AppError> {
     use crate::server::{auth, credentials, members, users};
     let (state, actor, meta) = auth::require_actor().await?;
@@ -54,7 +54,7 @@ pub async fn rotate_user_key(user_id: String) -> Result<NewToken, AppError> {
 
 /// Removes a member; the service-account keys they created are revoked too unless
 /// `revoke_created_keys` is false (missing means true).
-#[server(prefix = "/fn", endpoint = "owner/remove_user")]
+#[server(prefix = "/fn", endpoint = "owner/remove_user", output = crate::wire::Json)]
 pub async fn remove_user(
     user_id: String,
     revoke_created_keys: Option<bool>,
@@ -74,7 +74,7 @@ pub async fn remove_user(
 }
 
 /// The people owners removed, who cannot sign in until allowed back (owners).
-#[server(prefix = "/fn", endpoint = "owner/removed_members")]
+#[server(prefix = "/fn", endpoint = "owner/removed_members", output = crate::wire::Json)]
 pub async fn list_removed_members() -> Result<Vec<crate::model::RemovedMember>, AppError> {
     use crate::server::{auth, members};
     let (state, actor, meta) = auth::require_actor().await?;
@@ -84,7 +84,7 @@ pub async fn list_removed_members() -> Result<Vec<crate::model::RemovedMember>, 
 }
 
 /// Lets a removed person sign in again (owners).
-#[server(prefix = "/fn", endpoint = "owner/allow_member_back")]
+#[server(prefix = "/fn", endpoint = "owner/allow_member_back", output = crate::wire::Json)]
 pub async fn allow_member_back(email: String) -> Result<(), AppError> {
     use crate::server::{auth, members};
     let (state, actor, meta) = auth::require_actor().await?;

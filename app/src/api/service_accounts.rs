@@ -6,7 +6,7 @@ use crate::model::{
 };
 use leptos::prelude::*;
 
-#[server(prefix = "/fn", endpoint = "owner/service_accounts")]
+#[server(prefix = "/fn", endpoint = "owner/service_accounts", output = crate::wire::Json)]
 pub async fn list_service_accounts(
     paging_token: Option<String>,
 ) -> Result<ServiceAccountPage, AppError> {
@@ -21,7 +21,7 @@ pub async fn list_service_accounts(
         .map_err(auth::refuse)
 }
 
-#[server(prefix = "/fn", endpoint = "owner/create_service_account")]
+#[server(prefix = "/fn", endpoint = "owner/create_service_account", output = crate::wire::Json)]
 pub async fn create_service_account(
     name: String,
     role: Option<Role>,
@@ -33,7 +33,7 @@ pub async fn create_service_account(
         .map_err(auth::refuse)
 }
 
-#[server(prefix = "/fn", endpoint = "owner/delete_service_account")]
+#[server(prefix = "/fn", endpoint = "owner/delete_service_account", output = crate::wire::Json)]
 pub async fn delete_service_account(account: String) -> Result<(), AppError> {
     use crate::server::{auth, service_accounts as sa};
     let (state, actor, meta) = auth::require_actor().await?;
@@ -44,7 +44,7 @@ pub async fn delete_service_account(account: String) -> Result<(), AppError> {
 
 /// A new key for `account`: an optional name, expiry (Unix seconds) and networks (CIDRs
 /// separated by commas, spaces or new lines).
-#[server(prefix = "/fn", endpoint = "owner/create_api_key")]
+#[server(prefix = "/fn", endpoint = "owner/create_api_key", output = crate::wire::Json)]
 pub async fn create_api_key(
     account: String,
     name: Option<String>,
@@ -69,7 +69,7 @@ pub async fn create_api_key(
 }
 
 /// Overlapping rotation: a new key now, the old one working for `grace_seconds` more.
-#[server(prefix = "/fn", endpoint = "owner/rotate_api_key")]
+#[server(prefix = "/fn", endpoint = "owner/rotate_api_key", output = crate::wire::Json)]
 pub async fn rotate_api_key(key_id: String, grace_seconds: i64) -> Result<NewToken, AppError> {
     use crate::server::{auth, service_accounts as sa};
     let (state, actor, meta) = auth::require_actor().await?;
@@ -85,7 +85,7 @@ pub async fn rotate_api_key(key_id: String, grace_seconds: i64) -> Result<NewTok
     .map_err(auth::refuse)
 }
 
-#[server(prefix = "/fn", endpoint = "owner/service_account_keys")]
+#[server(prefix = "/fn", endpoint = "owner/service_account_keys", output = crate::wire::Json)]
 pub async fn list_service_account_keys(account: String) -> Result<Vec<TokenInfo>, AppError> {
     use crate::server::{auth, service_accounts as sa};
     let (state, actor, meta) = auth::require_actor().await?;
@@ -94,7 +94,7 @@ pub async fn list_service_account_keys(account: String) -> Result<Vec<TokenInfo>
         .map_err(auth::refuse)
 }
 
-#[server(prefix = "/fn", endpoint = "owner/revoke_all_keys")]
+#[server(prefix = "/fn", endpoint = "owner/revoke_all_keys", output = crate::wire::Json)]
 pub async fn revoke_all_keys(account: String) -> Result<u64, AppError> {
     use crate::server::{auth, service_accounts as sa};
     let (state, actor, meta) = auth::require_actor().await?;
@@ -103,7 +103,7 @@ pub async fn revoke_all_keys(account: String) -> Result<u64, AppError> {
         .map_err(auth::refuse)
 }
 
-#[server(prefix = "/fn", endpoint = "owner/api_keys")]
+#[server(prefix = "/fn", endpoint = "owner/api_keys", output = crate::wire::Json)]
 pub async fn list_api_keys(
     email: Option<String>,
     paging_token: Option<String>,
@@ -122,7 +122,7 @@ pub async fn list_api_keys(
         .map_err(auth::refuse)
 }
 
-#[server(prefix = "/fn", endpoint = "owner/revoke_api_key")]
+#[server(prefix = "/fn", endpoint = "owner/revoke_api_key", output = crate::wire::Json)]
 pub async fn revoke_api_key(key_id: String) -> Result<(), AppError> {
     use crate::server::{auth, service_accounts as sa};
     let (state, actor, meta) = auth::require_actor().await?;
@@ -131,7 +131,7 @@ pub async fn revoke_api_key(key_id: String) -> Result<(), AppError> {
         .map_err(auth::refuse)
 }
 
-#[server(prefix = "/fn", endpoint = "owner/audit")]
+#[server(prefix = "/fn", endpoint = "owner/audit", output = crate::wire::Json)]
 pub async fn list_audit(
     email: Option<String>,
     paging_token: Option<String>,
@@ -151,7 +151,7 @@ pub async fn list_audit(
 
 /// Emergency revoke, or (with `dry_run`) the count it would revoke. The console asks for the
 /// organization's name before revoking; the server checks it, so a stray request cannot.
-#[server(prefix = "/fn", endpoint = "owner/revoke_matching")]
+#[server(prefix = "/fn", endpoint = "owner/revoke_matching", output = crate::wire::Json)]
 pub async fn revoke_matching_keys(
     created_before: Option<i64>,
     created_by: Option<String>,

@@ -11,7 +11,7 @@ use leptos_router::hooks::use_location;
 
 #[component]
 pub fn ConsoleLayout() -> impl IntoView {
-    let me = Resource::new(|| (), |_| get_me());
+    let me = crate::wire::resource(|| (), |_| get_me());
     let location = use_location();
     let toast = super::toast::provide_toast();
     view! {

@@ -38,7 +38,7 @@ fn ApiKeysManager() -> impl IntoView {
     let filter = RwSignal::new(from_link);
     let stale_only = RwSignal::new(false);
     let pages = RwSignal::new(vec![None::<String>]);
-    let keys = Resource::new(
+    let keys = crate::wire::resource(
         move || {
             (
                 filter.get(),
@@ -173,7 +173,7 @@ fn ApiKeysManager() -> impl IntoView {
 #[component]
 fn TokenPolicyCard() -> impl IntoView {
     let save = ServerAction::<SetTokenPolicy>::new();
-    let policy = Resource::new(move || save.version().get(), |_| get_token_policy());
+    let policy = crate::wire::resource(move || save.version().get(), |_| get_token_policy());
     let days = RwSignal::new(String::new());
     view! {
         <section class="card">

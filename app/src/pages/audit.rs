@@ -24,7 +24,7 @@ fn AuditLog() -> impl IntoView {
     let filter_input = RwSignal::new(String::new());
     let filter = RwSignal::new(String::new());
     let pages = RwSignal::new(vec![None::<String>]);
-    let rows = Resource::new(
+    let rows = crate::wire::resource(
         move || (filter.get(), pages.get().last().cloned().flatten()),
         |(email, token)| list_audit(Some(email), token),
     );

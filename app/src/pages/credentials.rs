@@ -30,13 +30,13 @@ use leptos_meta::Title;
 pub fn CredentialsPage() -> impl IntoView {
     let create = ServerAction::<CreateMyToken>::new();
     let revoke_all = ServerAction::<RevokeAllMyCredentials>::new();
-    let tokens = Resource::new(
+    let tokens = crate::wire::resource(
         move || (create.version().get(), revoke_all.version().get()),
         |_| list_my_tokens(),
     );
     let name = RwSignal::new(String::new());
     let expiry = RwSignal::new(String::new());
-    let policy = Resource::new(|| (), |_| get_token_policy());
+    let policy = crate::wire::resource(|| (), |_| get_token_policy());
     let confirming = RwSignal::new(false);
     let create_value = create.value();
     let revoke_value = revoke_all.value();

@@ -45,7 +45,7 @@ fn RevokeForm(org_name: String) -> impl IntoView {
     let named_something = move || {
         kind.get() != KeyKind::All || before_unix().is_some() || !by.get().trim().is_empty()
     };
-    let preview = Resource::new(
+    let preview = crate::wire::resource(
         move || (kind.get(), before_unix(), by.get(), revoke.version().get()),
         move |(kind, before, by, _)| async move {
             if kind == KeyKind::All && before.is_none() && by.trim().is_empty() {

@@ -36,7 +36,7 @@ pub fn IamPage() -> impl IntoView {
     // Paging: a stack of tokens, the last one is the page shown.
     let pages = RwSignal::new(vec![None::<String>]);
     let filter = RwSignal::new(String::new());
-    let members = Resource::new(
+    let members = crate::wire::resource(
         move || {
             (
                 filter.get(),
@@ -192,7 +192,7 @@ pub fn IamPage() -> impl IntoView {
 #[component]
 fn RemovedMembers(removals: RwSignal<usize>) -> impl IntoView {
     let allow = ServerAction::<AllowMemberBack>::new();
-    let removed = Resource::new(
+    let removed = crate::wire::resource(
         move || (removals.get(), allow.version().get()),
         |_| list_removed_members(),
     );

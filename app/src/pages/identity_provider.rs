@@ -29,7 +29,7 @@ pub fn IdentityProviderPage() -> impl IntoView {
 
 #[component]
 fn IdpStatus() -> impl IntoView {
-    let status = Resource::new(|| (), |_| get_identity_provider());
+    let status = crate::wire::resource(|| (), |_| get_identity_provider());
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

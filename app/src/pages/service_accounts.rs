@@ -43,7 +43,7 @@ fn ServiceAccountsManager() -> impl IntoView {
     let revoke_all = ServerAction::<RevokeAllKeys>::new();
     let delete = ServerAction::<DeleteServiceAccount>::new();
     let pages = RwSignal::new(vec![None::<String>]);
-    let accounts = Resource::new(
+    let accounts = crate::wire::resource(
         move || {
             (
                 pages.get().last().cloned().flatten(),

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || urls::safe_next_path(query.read().get("next").as_deref());
-    let info = Resource::new(|| (), |_| get_sign_in_info());
+    let info = crate::wire::resource(|| (), |_| get_sign_in_info());
     view! {
         <Title text="Sign in" />
         <main class="centered">
