@@ -91,18 +91,6 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
             move || provide_context(app_state.clone()),
             shell,
         )
-        // The bundle, with conditional requests answered 304 (Leptos' fallback file handler
-        // forwards only Accept-Encoding, so every revalidation would re-send the whole WASM)
-        // and the precompressed copies preferred.
-        .nest_service(
-            &format!("/{}", state.leptos.site_pkg_dir),
-            ServeDir::new(format!(
-                "{}/{}",
-                state.leptos.site_root, state.leptos.site_pkg_dir
-            ))
-            .precompressed_br()
-            .precompressed_gzip(),
-        )
         .route_layer(middleware::from_fn(crate::metrics::carry_route))
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(
             app::app::shell,
@@ -122,6 +110,9 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
             sessions.request_timeout,
         ))
         .layer(session_layer)
+        // Outside the session layer: a page loads dozens of chunks, and none of them needs the
+        // session loaded from the database, re-saved, or a Set-Cookie on a cacheable response.
+        .merge(bundle_router(&state))
         // Pages and SAML metadata go out brotli- or gzip-compressed when the client asks. Static
         // files are not compressed on the fly (brotli over a megabyte of WASM per request would
         // cost seconds): they are served from their precompressed copies (`--precompress`). JSON
@@ -161,6 +152,23 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(middleware::map_request(front_door::drop_client_request_id))
         .with_state(state)
+}
+
+/// The bundle (`/pkg`), with conditional requests answered 304 (Leptos' fallback file handler
+/// forwards only Accept-Encoding, so every revalidation would re-send the whole WASM) and the
+/// precompressed copies preferred.
+fn bundle_router(state: &ServerState) -> Router<ServerState> {
+    Router::new()
+        .nest_service(
+            &format!("/{}", state.leptos.site_pkg_dir),
+            ServeDir::new(format!(
+                "{}/{}",
+                state.leptos.site_root, state.leptos.site_pkg_dir
+            ))
+            .precompressed_br()
+            .precompressed_gzip(),
+        )
+        .route_layer(middleware::from_fn(crate::metrics::carry_route))
 }
 
 pub use crate::front_door::client_ip::of as client_ip;

@@ -24,6 +24,7 @@ on_both_backends!(
     sign_out_everywhere_ends_every_session_of_the_user_only,
     a_long_next_is_not_stored,
     a_request_whose_body_never_arrives_gets_408,
+    static_files_are_served_without_touching_the_session,
 );
 
 async fn a_request_whose_body_never_arrives_gets_408(backend: Backend) {
@@ -456,6 +457,24 @@ async fn session_ids_are_stored_only_as_hashes(backend: Backend) {
     assert!(!stored[0].contains(&id), "{stored:?}");
     assert!(stored[0].starts_with(&app::server::tokens::hash_token(&id)));
     assert_eq!(app.me(None).await.status(), 200);
+}
+
+/// A page shows up to ~40 WASM chunks: none of those requests may load or re-save the session
+/// (a database round trip and write each), nor carry a `Set-Cookie` on a response that is
+/// cacheable for a year.
+async fn static_files_are_served_without_touching_the_session(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.sign_in_as("ada@example.com", "/").await;
+    let page = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        session_cookie(&page).is_some(),
+        "a page refreshes the session cookie, so the browser does send one"
+    );
+    for path in ["/pkg/gatehouse.css", "/pkg/no-such-chunk.wasm"] {
+        let asset = app.client.get(app.url(path)).send().await.unwrap();
+        assert!(session_cookie(&asset).is_none(), "{path} set a cookie");
+    }
 }
 
 async fn the_idle_timeout_slides_with_activity(backend: Backend) {
