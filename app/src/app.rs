@@ -57,26 +57,14 @@ const PAGE_CHUNKS: &[(&str, &str)] = &[
     ("/iam/emergency-revoke", "emergency_revoke"),
 ];
 
-/// Preloads, in `<head>`, the WASM chunks of the console page being rendered, so the browser
-/// fetches them beside the main WASM instead of after it. Leptos does this by itself only for a
-/// lazy route it reaches before the head is written, which a page inside the layout's
-/// `Suspense` (waiting for the session's user) often is not.
+/// The WASM chunks of the console page at `path` and the chunk loader's URL, from the split
+/// manifest (`None` for a path that is no console page, or a build without `--split`).
 #[cfg(feature = "ssr")]
-fn preload_page_chunks() {
-    use leptos_meta::Link;
-    let Some(manifest) = use_context::<leptos::WasmSplitManifest>() else {
-        return; // built without --split
-    };
-    let Some(path) =
-        use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_string())
-    else {
-        return;
-    };
-    let Some((_, name)) = PAGE_CHUNKS.iter().find(|(page, _)| *page == path) else {
-        return;
-    };
+fn page_chunks(path: &str) -> Option<(Vec<String>, String)> {
+    let manifest = use_context::<leptos::WasmSplitManifest>()?;
+    let (_, name) = PAGE_CHUNKS.iter().find(|(page, _)| *page == path)?;
     let prefix = format!("__{name}_route_view_");
-    let Some((wasm, loader)) = manifest.0.with_value(|(pkg, chunks, loader)| {
+    manifest.0.with_value(|(pkg, chunks, loader)| {
         chunks
             .iter()
             .find(|(key, _)| key.starts_with(&prefix))
@@ -84,7 +72,22 @@ fn preload_page_chunks() {
                 let wasm: Vec<String> = modules.iter().map(|m| format!("{pkg}/{m}.wasm")).collect();
                 (wasm, format!("{pkg}/{loader}"))
             })
-    }) else {
+    })
+}
+
+/// Preloads, in `<head>`, the WASM chunks of the console page being rendered, so the browser
+/// fetches them beside the main WASM instead of after it. Leptos does this by itself only for a
+/// lazy route it reaches before the head is written, which a page inside the layout's
+/// `Suspense` (waiting for the session's user) often is not.
+#[cfg(feature = "ssr")]
+fn preload_page_chunks() {
+    use leptos_meta::Link;
+    let Some(path) =
+        use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_string())
+    else {
+        return;
+    };
+    let Some((wasm, loader)) = page_chunks(&path) else {
         return;
     };
     // The same `crossorigin` as Leptos' own preloads, so a page that gets both fetches once.
@@ -103,14 +106,11 @@ fn preload_page_chunks() {
 
 /// Fetches the chunks of every console page, one after another. The client calls it once the
 /// page on show is interactive and the browser is idle, so a later navigation does not wait for
-/// a chunk (they are content-hashed and cached for a year). The sign-in page fetches only Home's
-/// (a few KiB, where signing in lands): it leaves by full page loads, through the IdP.
+/// a chunk (they are content-hashed and cached for a year). The sign-in page never runs it: it
+/// is not hydrated, and prefetches Home's chunks through `<link rel="prefetch">` instead.
 #[cfg(feature = "hydrate")]
-pub async fn prefetch_pages(signing_in: bool) {
+pub async fn prefetch_pages() {
     HomeRoute::preload().await;
-    if signing_in {
-        return;
-    }
     CredentialsRoute::preload().await;
     IamRoute::preload().await;
     ServiceAccountsRoute::preload().await;
@@ -120,23 +120,68 @@ pub async fn prefetch_pages(signing_in: bool) {
     EmergencyRevokeRoute::preload().await;
 }
 
+/// The bundle's URLs: `/pkg/<name>.<hash>.<ext>` when cargo-leptos hashed it (its hashes are in
+/// the file it writes beside the server binary), else the plain names. Worked out once per
+/// process (at start, by [`stylesheet_href`]).
 #[cfg(feature = "ssr")]
-static STYLESHEET_HREF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+struct BundleFiles {
+    css: String,
+    js: String,
+    wasm: String,
+}
 
-/// The stylesheet's URL: `/pkg/<name>.<hash>.css` when cargo-leptos hashed the bundle (its
-/// hashes are in the file it writes beside the server binary), else `/pkg/<name>.css`. Worked
-/// out once per process.
+#[cfg(feature = "ssr")]
+static BUNDLE: std::sync::OnceLock<BundleFiles> = std::sync::OnceLock::new();
+
+#[cfg(feature = "ssr")]
+fn bundle_files(options: &LeptosOptions) -> &'static BundleFiles {
+    BUNDLE.get_or_init(|| {
+        let hashes = options
+            .hash_files
+            .then(|| {
+                let exe = std::env::current_exe().ok()?;
+                std::fs::read_to_string(exe.parent()?.join(options.hash_file.as_ref())).ok()
+            })
+            .flatten()
+            .unwrap_or_default();
+        let href = |kind: &str, unhashed: &str| {
+            let hash = hashes.lines().find_map(|line| {
+                let (file, hash) = line.split_once(':')?;
+                (file.trim() == kind).then(|| hash.trim())
+            });
+            let (pkg, name) = (&options.site_pkg_dir, &options.output_name);
+            match hash {
+                Some(hash) => format!("/{pkg}/{name}.{hash}.{kind}"),
+                None => format!("/{pkg}/{name}{unhashed}.{kind}"),
+            }
+        };
+        // Without hashes the WASM is `<name>_bg.wasm` unless cargo-leptos named it (as Leptos'
+        // `HydrationScripts` works it out).
+        let bg = if option_env!("LEPTOS_OUTPUT_NAME").is_some() {
+            ""
+        } else {
+            "_bg"
+        };
+        BundleFiles {
+            css: href("css", ""),
+            js: href("js", ""),
+            wasm: href("wasm", bg),
+        }
+    })
+}
+
+/// The stylesheet's URL (see [`BundleFiles`]).
 #[cfg(feature = "ssr")]
 pub fn stylesheet_href(options: &LeptosOptions) -> &'static str {
-    STYLESHEET_HREF.get_or_init(|| hashed_stylesheet_href(options))
+    &bundle_files(options).css
 }
 
 /// The stylesheet's URL as [`stylesheet_href`] first worked it out (the unhashed name before).
 #[cfg(feature = "ssr")]
 pub fn linked_stylesheet() -> &'static str {
-    STYLESHEET_HREF
+    BUNDLE
         .get()
-        .map_or("/pkg/gatehouse.css", String::as_str)
+        .map_or("/pkg/gatehouse.css", |files| files.css.as_str())
 }
 
 /// The client never renders the shell.
@@ -145,33 +190,53 @@ pub fn stylesheet_href(_: &LeptosOptions) -> &'static str {
     "/pkg/gatehouse.css"
 }
 
+/// The sign-in page has nothing to hydrate (a link to the IdP and two lines of text), so it is
+/// sent without the hydration script: a first visit there downloads no WASM before it is usable.
+/// It asks the browser instead to prefetch, at idle priority, what the console needs where
+/// signing in lands (the shell and Home's chunks), so the console is ready after the IdP.
 #[cfg(feature = "ssr")]
-fn hashed_stylesheet_href(options: &LeptosOptions) -> String {
-    let hash = options
-        .hash_files
-        .then(|| {
-            let exe = std::env::current_exe().ok()?;
-            std::fs::read_to_string(exe.parent()?.join(options.hash_file.as_ref())).ok()
-        })
-        .flatten()
-        .and_then(|hashes| {
-            hashes.lines().find_map(|line| {
-                let (file, hash) = line.split_once(':')?;
-                (file.trim() == "css").then(|| hash.trim().to_string())
-            })
-        });
-    match hash {
-        Some(hash) => format!(
-            "/{}/{}.{hash}.css",
-            options.site_pkg_dir, options.output_name
-        ),
-        None => format!("/{}/{}.css", options.site_pkg_dir, options.output_name),
+fn is_static_page() -> bool {
+    use_context::<http::request::Parts>()
+        .is_some_and(|parts| parts.uri.path() == crate::urls::SIGN_IN)
+}
+
+/// What the sign-in page prefetches (see [`is_static_page`]); needs the split manifest, which
+/// `HydrationScripts` provides as context.
+#[cfg(feature = "ssr")]
+fn console_prefetch(options: &LeptosOptions) -> Vec<String> {
+    let files = bundle_files(options);
+    let mut hrefs = vec![files.js.clone(), files.wasm.clone()];
+    if let Some((wasm, loader)) = page_chunks(crate::urls::HOME) {
+        hrefs.push(loader);
+        hrefs.extend(wasm);
     }
+    hrefs
 }
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::server::csp::provide_request_nonce();
+    #[cfg(feature = "ssr")]
+    let (hydration, prefetch) = if is_static_page() {
+        // `HydrationScripts` provides the split manifest as context; built in an owner of its
+        // own here, it serves the prefetch list without Leptos also preloading the sign-in
+        // route's chunks (which this page never runs).
+        let prefetch = Owner::new().with(|| {
+            let _ = view! { <HydrationScripts options=options.clone() /> };
+            console_prefetch(&options)
+        });
+        (None, prefetch)
+    } else {
+        (
+            Some(view! { <HydrationScripts options=options.clone() /> }),
+            Vec::new(),
+        )
+    };
+    #[cfg(not(feature = "ssr"))]
+    let (hydration, prefetch) = (
+        Some(view! { <HydrationScripts options=options.clone() /> }),
+        Vec::<String>::new(),
+    );
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -182,7 +247,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <link id="leptos" rel="stylesheet" href=stylesheet_href(&options) />
-                <HydrationScripts options />
+                {hydration}
+                {prefetch.into_iter().map(|href| view! { <link rel="prefetch" href=href /> }).collect_view()}
                 <MetaTags />
             </head>
             <body>
@@ -203,7 +269,7 @@ pub fn App() -> impl IntoView {
         } />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/signin") view={Lazy::<SignInRoute>::new()} />
+                <Route path=path!("/signin") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
                     <Route path=path!("") view={Lazy::<HomeRoute>::new()} />
                     <Route path=path!("credentials") view={Lazy::<CredentialsRoute>::new()} />

@@ -34,13 +34,6 @@ pub fn hydrate() {
         // From here on the page's handlers are attached: tests and the time-to-interactive
         // benchmark wait for this mark instead of guessing.
         let _ = body.set_attribute("data-hydrated", "true");
-        let path = leptos::prelude::window()
-            .location()
-            .pathname()
-            .unwrap_or_default();
-        let signing_in = path == crate::urls::SIGN_IN;
-        leptos::prelude::request_idle_callback(move || {
-            leptos::task::spawn_local(app::prefetch_pages(signing_in))
-        });
+        leptos::prelude::request_idle_callback(|| leptos::task::spawn_local(app::prefetch_pages()));
     });
 }

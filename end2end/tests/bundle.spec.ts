@@ -73,3 +73,31 @@ test('a first visit loads one page’s chunks; the others are prefetched once it
   const after = await fetched();
   expect(after.slice(before).filter((n) => n.endsWith('.wasm'))).toEqual([]);
 });
+
+// The sign-in page has nothing to hydrate: it is sent without the hydration script and prefetches
+// what the console needs where signing in lands, so the console after the IdP starts from the cache.
+test('the sign-in page runs no WASM and prefetches the console’s shell and Home', async ({ page }) => {
+  await page.goto(`${DEV_CONSOLE}/signin`, { waitUntil: 'networkidle' });
+  expect(await page.locator('script[type="module"]').count()).toBe(0);
+  const mainWasm = /^\/pkg\/gatehouse\.[\w-]{22}\.wasm$/;
+  const prefetched = await page
+    .locator('link[rel="prefetch"]')
+    .evaluateAll((links) => links.map((l) => new URL((l as HTMLLinkElement).href).pathname));
+  expect(prefetched.some((p) => mainWasm.test(p))).toBe(true);
+  expect(prefetched.some((p) => p.includes('split___home_route_view'))).toBe(true);
+  expect(prefetched.some((p) => p.includes('split___sign_in_route_view'))).toBe(false);
+  expect(await page.locator('link[rel="preload"]').count()).toBe(0);
+
+  await page.getByRole('link', { name: 'Sign in with SSO' }).click();
+  await page.getByRole('button', { name: 'Sign in as Ada Lovelace' }).click();
+  await page.waitForSelector('body[data-hydrated]');
+  const transferred = await page.evaluate(
+    (source) =>
+      (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+        .filter((e) => new RegExp(source).test(new URL(e.name).pathname))
+        .map((e) => e.transferSize),
+    mainWasm.source,
+  );
+  expect(transferred, 'the main WASM came from the cache').toEqual([0]);
+});
+
