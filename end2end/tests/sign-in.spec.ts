@@ -63,6 +63,21 @@ test.describe('signing in through the built-in development IdP', () => {
     expect(errors).toEqual([]);
   });
 
+  // The console frame is rendered by the server (it carries who is signed in); from a page outside
+  // it, the way in is a page load, never a frame built in the browser without a member.
+  test('an unknown address answers 404 and its link leads into the console', async ({ page }) => {
+    await page.goto(`${DEV_CONSOLE}/`);
+    await signInWithDevIdp(page, 'Ada Lovelace');
+    await expect(page.getByRole('heading', { name: 'Welcome, Ada' })).toBeVisible();
+    const missing = await page.goto(`${DEV_CONSOLE}/no/such/page`);
+    expect(missing?.status()).toBe(404);
+    await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+    await page.waitForSelector('body[data-hydrated]');
+    await page.getByRole('link', { name: 'Go to the console' }).click();
+    await expect(page.getByRole('heading', { name: 'Welcome, Ada' })).toBeVisible();
+    await expectSignedInAs(page, { email: 'ada@example.com', role: 'owner', org: 'Acme ML (dev)' });
+  });
+
   test('a tampered response is refused with a clear error and a request id', async ({ page }) => {
     await page.route('**/saml/acs', async (route) => {
       const form = new URLSearchParams(route.request().postData() ?? '');

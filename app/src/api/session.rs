@@ -6,17 +6,7 @@ use leptos::prelude::*;
 #[server(prefix = "/fn", endpoint = "me", output = crate::wire::Json)]
 pub async fn get_me() -> Result<Me, AppError> {
     let (state, user) = crate::server::auth::require_user().await?;
-    let idp_warning = user.role == crate::model::Role::Owner
-        && crate::server::idp::status(&state).last_error.is_some();
-    Ok(Me {
-        idp_warning,
-        user_id: user.id,
-        email: user.email,
-        display_name: user.display_name,
-        role: user.role,
-        org_id: state.org.id,
-        org_name: state.org.name,
-    })
+    Ok(crate::server::auth::me(&state, user))
 }
 
 /// Public facts the sign-in page shows.

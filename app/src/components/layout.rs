@@ -1,58 +1,56 @@
 //! The signed-in console frame: header (organization, who you are, sign out) and navigation.
-//! Without a session it sends the browser to sign-in and back afterwards.
-use crate::api::session::get_me;
+//! The server sends a browser without a session to sign-in before this renders (the page
+//! middleware), and hands it the signed-in member, which the page carries for hydration: the
+//! frame shows without a request and without waiting.
 use crate::components::error_box::ErrorBox;
 use crate::error::AppError;
 use crate::model::{Me, Role};
 use crate::urls;
+use crate::wire::Wire;
 use leptos::prelude::*;
-use leptos_router::components::{Outlet, Redirect, A};
-use leptos_router::hooks::use_location;
+use leptos_router::components::{Outlet, A};
+
+/// The signed-in member as the page middleware found them for this request.
+#[cfg(feature = "ssr")]
+fn signed_in_member() -> Result<Me, AppError> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Me>().cloned())
+        .ok_or(AppError::Unauthorized)
+}
+
+/// Only reached when the frame is first built in the browser instead of hydrated (a client-side
+/// navigation into the console from a page outside it): the server renders it instead.
+#[cfg(not(feature = "ssr"))]
+fn signed_in_member() -> Result<Me, AppError> {
+    let _ = window().location().reload();
+    Err(AppError::Unauthorized)
+}
 
 #[component]
 pub fn ConsoleLayout() -> impl IntoView {
-    let me = crate::wire::resource(|| (), |_| get_me());
-    let location = use_location();
+    let me =
+        SharedValue::<Result<Me, AppError>, Wire>::new_with_encoding(signed_in_member).into_inner();
     let toast = super::toast::provide_toast();
-    view! {
-        <Suspense fallback=|| view! { <div class="loading">"Loading…"</div> }>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(me) => {
-                        provide_context(me.clone());
-                        let warning = me.idp_warning.then(|| view! {
-                            <div class="banner banner-warning" role="alert" data-testid="idp-warning-banner">
-                                "Gatehouse could not refresh your identity provider's metadata; sign-in keeps working with the last good copy. "
-                                <a href=urls::IAM_IDENTITY_PROVIDER>"See Identity provider"</a>
-                            </div>
-                        });
-                        view! {
-                            <Header me=me />
-                            <main class="content">
-                                {warning}
-                                <Outlet />
-                            </main>
-                            <super::toast::ToastRegion toast />
-                        }
-                            .into_any()
-                    }
-                    Err(AppError::Unauthorized) => {
-                        let here = format!(
-                            "{}{}",
-                            location.pathname.get_untracked(),
-                            location.search.get_untracked(),
-                        );
-                        let here = if location.search.get_untracked().is_empty() {
-                            location.pathname.get_untracked()
-                        } else {
-                            here
-                        };
-                        view! { <Redirect path=urls::sign_in_with_next(&here) /> }.into_any()
-                    }
-                    Err(error) => view! { <ErrorBox error /> }.into_any(),
-                }
-            })}
-        </Suspense>
+    match me {
+        Ok(me) => {
+            provide_context(me.clone());
+            let warning = me.idp_warning.then(|| view! {
+                <div class="banner banner-warning" role="alert" data-testid="idp-warning-banner">
+                    "Gatehouse could not refresh your identity provider's metadata; sign-in keeps working with the last good copy. "
+                    <a href=urls::IAM_IDENTITY_PROVIDER>"See Identity provider"</a>
+                </div>
+            });
+            view! {
+                <Header me=me />
+                <main class="content">
+                    {warning}
+                    <Outlet />
+                </main>
+                <super::toast::ToastRegion toast />
+            }
+            .into_any()
+        }
+        Err(error) => view! { <main class="content"><ErrorBox error /></main> }.into_any(),
     }
 }
 

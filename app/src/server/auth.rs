@@ -43,6 +43,22 @@ pub async fn require_user() -> Result<(AppState, User), AppError> {
     }
 }
 
+/// What the console shows of the signed-in `user`: the `get_me` server function's answer, and
+/// what the page middleware hands the console layout when it renders a page.
+pub fn me(state: &AppState, user: User) -> crate::model::Me {
+    let idp_warning = user.role == crate::model::Role::Owner
+        && crate::server::idp::status(state).last_error.is_some();
+    crate::model::Me {
+        idp_warning,
+        user_id: user.id,
+        email: user.email,
+        display_name: user.display_name,
+        role: user.role,
+        org_id: state.org.id.clone(),
+        org_name: state.org.name.clone(),
+    }
+}
+
 /// The one owner guard. Answers `OwnersOnly` (HTTP 403) for anyone but an owner.
 pub fn require_owner(user: &User) -> Result<(), AppError> {
     if user.role == Role::Owner {

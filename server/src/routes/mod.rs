@@ -268,12 +268,16 @@ async fn server_fn_status_from_error(request: Request, next: Next) -> Response {
 async fn require_session_for_pages(
     State(state): State<ServerState>,
     session: tower_sessions::Session,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     if request.method() == axum::http::Method::GET && urls::is_console_page(request.uri().path()) {
         match auth::session_user(&state.app, &session).await {
-            Ok(Some(_)) => {}
+            // The console layout renders who is signed in from this (no second lookup, and no
+            // request from the browser for it: the page carries it for hydration).
+            Ok(Some(user)) => {
+                request.extensions_mut().insert(auth::me(&state.app, user));
+            }
             Ok(None) => {
                 let here = request
                     .uri()
