@@ -6,11 +6,13 @@
 # loader and the chunks that page needs (from the split manifest) — as gzip -9 bytes, and fails
 # when the largest is above the budget. Run by the test command.
 #
-# Budget: issue #14 asks for 250 KB (244 KiB) gzip; see docs/benchmarks.md for where it stands.
-# The budget sits just above today's largest page, so growth fails the test command.
+# Budgets: issue #14 asks for 250 KB (244 KiB) gzip; see docs/benchmarks.md for where it stands.
+# Home (where signing in lands) meets it and must keep meeting it; the largest page's budget sits
+# just above today's, so growth fails the test command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUDGET_KIB="${GATEHOUSE_BUNDLE_BUDGET_KIB:-400}"
+BUDGET_KIB="${GATEHOUSE_BUNDLE_BUDGET_KIB:-390}"
+HOME_BUDGET_KIB="${GATEHOUSE_HOME_BUDGET_KIB:-244}"
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 site="$target_dir/bundle-size-site"
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
@@ -18,4 +20,4 @@ export LEPTOS_OUTPUT_NAME=gatehouse
 
 rm -rf "$site"
 LEPTOS_SITE_ROOT="$site" cargo leptos build --release --split --frontend-only
-python3 scripts/bundle_size.py "$site/pkg" "$BUDGET_KIB"
+python3 scripts/bundle_size.py "$site/pkg" "$BUDGET_KIB" "$HOME_BUDGET_KIB"

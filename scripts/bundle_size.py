@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """What a cold first visit to each console page downloads (WASM + JS, gzip -9).
 
-Usage: bundle_size.py SITE_PKG_DIR BUDGET_KIB
+Usage: bundle_size.py SITE_PKG_DIR BUDGET_KIB [HOME_BUDGET_KIB]
 
 Reads the split manifest cargo-leptos writes (`__wasm_split_manifest.<hash>.json`: for each lazy
 route, the chunks it needs), adds the always-loaded files (main WASM, its JS, the chunk loader)
-and prints one line per page. Exits 1 when the largest page is above BUDGET_KIB.
+and prints one line per page. Exits 1 when the largest page is above BUDGET_KIB, or Home (where
+signing in lands, and what the sign-in page prefetches) above HOME_BUDGET_KIB (default 244: issue
+#14's 250 KB, reached for Home).
 
 The sign-in page is sent without the hydration script (it has nothing to hydrate), so a first
 visit there downloads none of this before it is usable; it prefetches the shell and Home's chunks
@@ -41,6 +43,7 @@ NOT_HYDRATED = {"sign in"}
 
 def main() -> int:
     pkg, budget_kib = Path(sys.argv[1]), float(sys.argv[2])
+    home_budget_kib = float(sys.argv[3]) if len(sys.argv) > 3 else 244.0
     always = {
         "main WASM": one(pkg, "gatehouse.*.wasm"),
         "main JS": one(pkg, "gatehouse.*.js"),
@@ -71,15 +74,20 @@ def main() -> int:
     for total, page, n, size in sorted(rows, reverse=True):
         print(f"{page:<22} {n:>6} {kib(size):>9} {kib(total):>10}")
     worst, page = max(rows)[0], max(rows)[1]
+    home = next((total for total, name, _, _ in rows if name == "home"), 0)
     print(
-        f"\nlargest first visit: {page}, {kib(worst)} KiB gzip "
-        f"(budget {budget_kib:g} KiB; the goal of issue #14 is 244 KiB)"
+        f"\nlargest first visit: {page}, {kib(worst)} KiB gzip (budget {budget_kib:g} KiB)"
+        f"\nHome: {kib(home)} KiB gzip (budget {home_budget_kib:g} KiB)"
+        f"\nthe goal of issue #14 is 244 KiB for every page"
     )
+    failed = 0
     if worst > budget_kib * 1024:
-        print("the console's bundle is over its size budget", file=sys.stderr)
-        return 1
-    return 0
-
+        print("the largest page is over its size budget", file=sys.stderr)
+        failed = 1
+    if home > home_budget_kib * 1024:
+        print("Home is over its size budget", file=sys.stderr)
+        failed = 1
+    return failed
 
 if __name__ == "__main__":
     sys.exit(main())
