@@ -33,36 +33,48 @@ macro_rules! lazy_page {
 }
 
 lazy_page!(SignInRoute, SignInPage);
-lazy_page!(HomeRoute, HomePage);
-lazy_page!(CredentialsRoute, CredentialsPage);
-lazy_page!(IamRoute, IamPage);
-lazy_page!(ServiceAccountsRoute, ServiceAccountsPage);
-lazy_page!(ApiKeysRoute, ApiKeysPage);
-lazy_page!(AuditRoute, AuditPage);
-lazy_page!(IdentityProviderRoute, IdentityProviderPage);
-lazy_page!(EmergencyRevokeRoute, EmergencyRevokePage);
 
-/// Console pages by path, with the name their view has in the split manifest
-/// (`__<name>_route_view_<hash>`): keep in step with the route table in [`App`].
-#[cfg(feature = "ssr")]
-const PAGE_CHUNKS: &[(&str, &str)] = &[
-    ("/", "home"),
-    ("/credentials", "credentials"),
-    ("/iam", "iam"),
-    ("/iam/users", "iam"),
-    ("/iam/service-accounts", "service_accounts"),
-    ("/iam/api-keys", "api_keys"),
-    ("/iam/audit", "audit"),
-    ("/iam/identity-provider", "identity_provider"),
-    ("/iam/emergency-revoke", "emergency_revoke"),
-];
+/// Every console page, once: its lazy route, its component, the name wasm-split gives its chunks
+/// (the route's name in snake case, `__<name>_route_view_<hash>` in the split manifest) and the
+/// paths it is shown at. From this list come the routes' types, [`CONSOLE_PAGES`] (the chunk
+/// preloads) and [`prefetch_pages`]; the route table in [`App`] names the same routes, and a
+/// server test checks that its console paths are exactly these.
+macro_rules! console_pages {
+    ($($route:ident => $page:ident, $chunk:literal, [$($path:literal),+];)+) => {
+        $(lazy_page!($route, $page);)+
+
+        /// Console pages by path, with the name of their chunks in the split manifest.
+        pub const CONSOLE_PAGES: &[(&str, &str)] = &[$($(($path, $chunk),)+)+];
+
+        /// Fetches the chunks of every console page, one after another. The client calls it
+        /// once the page on show is interactive and the browser is idle, so a later navigation
+        /// does not wait for a chunk (they are content-hashed and cached for a year). The
+        /// sign-in page never runs it: it is not hydrated, and prefetches Home's chunks through
+        /// `<link rel="prefetch">` instead.
+        #[cfg(feature = "hydrate")]
+        pub async fn prefetch_pages() {
+            $($route::preload().await;)+
+        }
+    };
+}
+
+console_pages! {
+    HomeRoute => HomePage, "home", ["/"];
+    CredentialsRoute => CredentialsPage, "credentials", ["/credentials"];
+    IamRoute => IamPage, "iam", ["/iam", "/iam/users"];
+    ServiceAccountsRoute => ServiceAccountsPage, "service_accounts", ["/iam/service-accounts"];
+    ApiKeysRoute => ApiKeysPage, "api_keys", ["/iam/api-keys"];
+    AuditRoute => AuditPage, "audit", ["/iam/audit"];
+    IdentityProviderRoute => IdentityProviderPage, "identity_provider", ["/iam/identity-provider"];
+    EmergencyRevokeRoute => EmergencyRevokePage, "emergency_revoke", ["/iam/emergency-revoke"];
+}
 
 /// The WASM chunks of the console page at `path` and the chunk loader's URL, from the split
 /// manifest (`None` for a path that is no console page, or a build without `--split`).
 #[cfg(feature = "ssr")]
 fn page_chunks(path: &str) -> Option<(Vec<String>, String)> {
     let manifest = use_context::<leptos::WasmSplitManifest>()?;
-    let (_, name) = PAGE_CHUNKS.iter().find(|(page, _)| *page == path)?;
+    let (_, name) = CONSOLE_PAGES.iter().find(|(page, _)| *page == path)?;
     let prefix = format!("__{name}_route_view_");
     manifest.0.with_value(|(pkg, chunks, loader)| {
         chunks
@@ -102,22 +114,6 @@ fn preload_page_chunks() {
         .to_html();
     }
     let _ = view! { <Link rel="modulepreload" href=loader crossorigin=nonce /> }.to_html();
-}
-
-/// Fetches the chunks of every console page, one after another. The client calls it once the
-/// page on show is interactive and the browser is idle, so a later navigation does not wait for
-/// a chunk (they are content-hashed and cached for a year). The sign-in page never runs it: it
-/// is not hydrated, and prefetches Home's chunks through `<link rel="prefetch">` instead.
-#[cfg(feature = "hydrate")]
-pub async fn prefetch_pages() {
-    HomeRoute::preload().await;
-    CredentialsRoute::preload().await;
-    IamRoute::preload().await;
-    ServiceAccountsRoute::preload().await;
-    ApiKeysRoute::preload().await;
-    AuditRoute::preload().await;
-    IdentityProviderRoute::preload().await;
-    EmergencyRevokeRoute::preload().await;
 }
 
 /// The bundle's URLs: `/pkg/<name>.<hash>.<ext>` when cargo-leptos hashed it (its hashes are in

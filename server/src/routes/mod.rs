@@ -293,3 +293,27 @@ async fn require_session_for_pages(
     }
     next.run(request).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The route table in `App` and the list the chunk preloads come from
+    /// (`app::app::CONSOLE_PAGES`) name the same console pages.
+    #[test]
+    fn the_route_table_and_the_console_page_list_agree() {
+        let mut routed: Vec<String> = generate_route_list(app::app::App)
+            .iter()
+            .map(|route| route.path().to_string())
+            .filter(|path| path != urls::SIGN_IN)
+            .collect();
+        routed.sort();
+        let mut listed: Vec<String> = app::app::CONSOLE_PAGES
+            .iter()
+            .map(|(path, _)| path.to_string())
+            .collect();
+        listed.sort();
+        assert_eq!(routed, listed);
+        assert!(listed.iter().all(|path| urls::is_console_page(path)));
+    }
+}
