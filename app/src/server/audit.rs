@@ -31,12 +31,119 @@ pub async fn record<'e, E>(
 where
     E: Executor<'e, Database = Any>,
 {
-    sqlx::query(
-        "INSERT INTO audit_events (id, at, actor_kind, actor_id, actor_email, actor_token, action, \
-         target_kind, target_id, target_email, source_ip, request_id, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    let id = format!("aud_{}", uuid::Uuid::new_v4().simple());
+    let event = Event {
+        now,
+        actor,
+        meta,
+        action,
+        target,
+        detail,
+    };
+    insert(executor, id, event, false).await
+}
+
+/// Refusals that can arrive by the thousand (refused sign-ins, a key used from outside its
+/// networks) are kept as one row per action, source address, target and minute
+/// (`repeat_count` counts them), so a flood adds rows at the rate the rate limits allow
+/// addresses, not at the rate it sends requests. The row keeps the first refusal's actor,
+/// request id and detail.
+pub async fn record_repeated<'e, E>(
+    executor: E,
+    now: i64,
+    actor: Option<&Actor>,
+    meta: &RequestMeta,
+    action: &str,
+    target: Target<'_>,
+    detail: Option<&str>,
+) -> Result<(), sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let minute = now.div_euclid(60);
+    let source = meta.source_ip.as_deref().unwrap_or("unknown");
+    let key = format!("{action}\n{source}\n{}", target.id.unwrap_or_default());
+    let id = format!(
+        "aud_rep_{minute}_{}",
+        &super::tokens::hash_token(&key)[..24]
+    );
+    let event = Event {
+        now,
+        actor,
+        meta,
+        action,
+        target,
+        detail,
+    };
+    insert(executor, id, event, true).await
+}
+
+/// A refused sign-in (see [`record_repeated`]); `reason` says why.
+pub async fn record_refused_signin<'e, E>(
+    executor: E,
+    now: i64,
+    meta: &RequestMeta,
+    reason: &str,
+) -> Result<(), sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let target = Target {
+        kind: "user",
+        id: None,
+        email: None,
+    };
+    record_repeated(
+        executor,
+        now,
+        None,
+        meta,
+        "signin.refused",
+        target,
+        Some(reason),
     )
-    .bind(format!("aud_{}", uuid::Uuid::new_v4().simple()))
+    .await
+}
+
+struct Event<'a> {
+    now: i64,
+    actor: Option<&'a Actor>,
+    meta: &'a RequestMeta,
+    action: &'a str,
+    target: Target<'a>,
+    detail: Option<&'a str>,
+}
+
+/// Writes `event` as the row `id`; with `repeated`, a row of that id already there counts one
+/// more instead.
+async fn insert<'e, E>(
+    executor: E,
+    id: String,
+    event: Event<'_>,
+    repeated: bool,
+) -> Result<(), sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let Event {
+        now,
+        actor,
+        meta,
+        action,
+        target,
+        detail,
+    } = event;
+    let on_conflict = if repeated {
+        " ON CONFLICT (id) DO UPDATE SET repeat_count = audit_events.repeat_count + 1"
+    } else {
+        ""
+    };
+    sqlx::query(&format!(
+        "INSERT INTO audit_events (id, at, actor_kind, actor_id, actor_email, actor_token, action, \
+         target_kind, target_id, target_email, source_ip, request_id, detail, repeat_count) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1){on_conflict}"
+    ))
+    .bind(id)
     .bind(now)
     .bind(actor.map_or("anonymous", |a| a.kind.as_str()))
     .bind(actor.map(|a| a.id.clone()))
@@ -49,40 +156,6 @@ where
     .bind(meta.source_ip.clone())
     .bind(meta.request_id.clone())
     .bind(detail)
-    .execute(executor)
-    .await?;
-    Ok(())
-}
-
-/// Refused sign-ins arrive unauthenticated and can arrive by the thousand: they are kept as
-/// one row per source address and minute (`repeat_count` counts them), so a flood adds rows
-/// at the rate the sign-in rate limit allows addresses, not at the rate it sends requests.
-/// The row keeps the first refusal's request id and reason.
-pub async fn record_refused_signin<'e, E>(
-    executor: E,
-    now: i64,
-    meta: &RequestMeta,
-    reason: &str,
-) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = Any>,
-{
-    let minute = now.div_euclid(60);
-    let source = meta.source_ip.as_deref().unwrap_or("unknown");
-    let id = format!(
-        "aud_refused_{minute}_{}",
-        &super::tokens::hash_token(source)[..24]
-    );
-    sqlx::query(
-        "INSERT INTO audit_events (id, at, actor_kind, action, target_kind, source_ip, request_id, \
-         detail, repeat_count) VALUES ($1, $2, 'anonymous', 'signin.refused', 'user', $3, $4, $5, 1) \
-         ON CONFLICT (id) DO UPDATE SET repeat_count = audit_events.repeat_count + 1",
-    )
-    .bind(id)
-    .bind(now)
-    .bind(meta.source_ip.clone())
-    .bind(meta.request_id.clone())
-    .bind(reason)
     .execute(executor)
     .await?;
     Ok(())

@@ -245,8 +245,9 @@ impl FromRequestParts<ServerState> for Caller {
     }
 }
 
-/// The error for a refused bearer token. A key used from outside its networks is audited (the
-/// auth-failure rate limit bounds how many such rows one address can cause).
+/// The error for a refused bearer token. A key used from outside its networks is audited, as one
+/// row per key, address and minute (`audit::record_repeated`; the auth-failure rate limit also
+/// bounds how often one address can try).
 async fn refused(
     state: &ServerState,
     meta: &RequestMeta,
@@ -257,7 +258,7 @@ async fn refused(
         credentials::BearerRefusal::SourceNotAllowed { actor } => {
             let source_ip = meta.source_ip.clone().unwrap_or_else(|| "unknown".into());
             let (key_id, last_six) = actor.token.clone().unwrap_or_default();
-            if let Err(e) = app::server::audit::record(
+            if let Err(e) = app::server::audit::record_repeated(
                 state.app.db.pool(),
                 state.app.clock.unix(),
                 Some(&actor),

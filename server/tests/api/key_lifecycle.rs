@@ -197,6 +197,26 @@ async fn a_key_limited_to_networks_refuses_other_sources_and_audits_it(backend: 
         .await,
         1
     );
+    // Repeats from the same address within the minute count on that row instead of adding rows:
+    // a stolen key tried from outside its networks cannot fill the audit log.
+    for _ in 0..3 {
+        let (status, _) = use_key(&app, &office, &[("x-forwarded-for", "192.0.2.1")]).await;
+        assert_eq!(status, 401);
+    }
+    assert_eq!(
+        app.count_where(
+            "audit_events",
+            "action = 'api_key.source_refused' AND source_ip = '192.0.2.1' AND repeat_count = 4"
+        )
+        .await,
+        1,
+        "one row, counting four refusals"
+    );
+    assert_eq!(
+        app.count_where("audit_events", "action = 'api_key.source_refused'")
+            .await,
+        2
+    );
 }
 
 async fn last_use_records_time_address_and_client_at_most_once_a_minute(backend: Backend) {
