@@ -31,16 +31,7 @@ pub async fn record<'e, E>(
 where
     E: Executor<'e, Database = Any>,
 {
-    let id = format!("aud_{}", uuid::Uuid::new_v4().simple());
-    let event = Event {
-        now,
-        actor,
-        meta,
-        action,
-        target,
-        detail,
-    };
-    insert(executor, id, event, false).await
+    write(executor, now, actor, meta, action, target, detail, false).await
 }
 
 /// Refusals that can arrive by the thousand (refused sign-ins, a key used from outside its
@@ -60,22 +51,7 @@ pub async fn record_repeated<'e, E>(
 where
     E: Executor<'e, Database = Any>,
 {
-    let minute = now.div_euclid(60);
-    let source = meta.source_ip.as_deref().unwrap_or("unknown");
-    let key = format!("{action}\n{source}\n{}", target.id.unwrap_or_default());
-    let id = format!(
-        "aud_rep_{minute}_{}",
-        &super::tokens::hash_token(&key)[..24]
-    );
-    let event = Event {
-        now,
-        actor,
-        meta,
-        action,
-        target,
-        detail,
-    };
-    insert(executor, id, event, true).await
+    write(executor, now, actor, meta, action, target, detail, true).await
 }
 
 /// A refused sign-in (see [`record_repeated`]); `reason` says why.
@@ -105,38 +81,35 @@ where
     .await
 }
 
-struct Event<'a> {
-    now: i64,
-    actor: Option<&'a Actor>,
-    meta: &'a RequestMeta,
-    action: &'a str,
-    target: Target<'a>,
-    detail: Option<&'a str>,
-}
-
-/// Writes `event` as the row `id`; with `repeated`, a row of that id already there counts one
-/// more instead.
-async fn insert<'e, E>(
+/// One audit row; with `repeated`, the row of this action, address, target and minute, or one
+/// more on its count.
+#[allow(clippy::too_many_arguments)]
+async fn write<'e, E>(
     executor: E,
-    id: String,
-    event: Event<'_>,
+    now: i64,
+    actor: Option<&Actor>,
+    meta: &RequestMeta,
+    action: &str,
+    target: Target<'_>,
+    detail: Option<&str>,
     repeated: bool,
 ) -> Result<(), sqlx::Error>
 where
     E: Executor<'e, Database = Any>,
 {
-    let Event {
-        now,
-        actor,
-        meta,
-        action,
-        target,
-        detail,
-    } = event;
-    let on_conflict = if repeated {
-        " ON CONFLICT (id) DO UPDATE SET repeat_count = audit_events.repeat_count + 1"
+    let (id, on_conflict) = if repeated {
+        let minute = now.div_euclid(60);
+        let source = meta.source_ip.as_deref().unwrap_or("unknown");
+        let key = format!("{action}\n{source}\n{}", target.id.unwrap_or_default());
+        (
+            format!(
+                "aud_rep_{minute}_{}",
+                &super::tokens::hash_token(&key)[..24]
+            ),
+            " ON CONFLICT (id) DO UPDATE SET repeat_count = audit_events.repeat_count + 1",
+        )
     } else {
-        ""
+        (format!("aud_{}", uuid::Uuid::new_v4().simple()), "")
     };
     sqlx::query(&format!(
         "INSERT INTO audit_events (id, at, actor_kind, actor_id, actor_email, actor_token, action, \
