@@ -51,6 +51,30 @@ test('a collaborator creates a token, uses it, and revokes all credentials', asy
   await expect(page.getByTestId('token-table').getByRole('row')).toHaveCount(2);
 });
 
+test('a personal token can expire on a chosen date; a date in the past is refused on the form', async ({ page }) => {
+  await page.goto(`${DEV_CONSOLE}/credentials`);
+  await signInWithDevIdp(page, 'Ada Lovelace');
+  await page.waitForSelector('body[data-hydrated]');
+  await page.getByLabel('Name (optional)').fill('until a date');
+  await page.getByLabel('Expires', { exact: true }).selectOption('date');
+  const date = page.getByLabel('Expiry date (UTC)');
+  await date.fill('2020-01-01');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  await expect(page.getByTestId('expiry-problem')).toHaveText('Pick a date in the future.');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(page.getByLabel('Name (optional)')).toHaveValue('until a date');
+
+  const inTenDays = new Date(Date.now() + 10.5 * 86_400_000).toISOString().slice(0, 10);
+  await date.fill(inTenDays);
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog).toBeVisible();
+  await dialog.getByRole('button', { name: /close/ }).click();
+  await expect(page.getByTestId('expiry-problem')).toHaveText('');
+  const row = page.getByTestId('token-table').getByRole('row', { name: /until a date/ });
+  await expect(row.getByTestId('token-expiry')).toHaveText(/^expires in (9|10) days$/);
+});
+
 test('a dialog takes the focus, keeps it inside, closes on Escape and gives it back', async ({ page }) => {
   await page.goto(`${DEV_CONSOLE}/credentials`);
   await signInWithDevIdp(page, 'Grace Hopper');

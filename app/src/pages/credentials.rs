@@ -4,10 +4,12 @@ use crate::api::credentials::{
 };
 use crate::components::dialogs::{ConfirmDialog, NewTokenDialog};
 use crate::components::error_box::ErrorBox;
+use crate::components::key_form::expiry_from_choice;
 use crate::components::table_scroll::TableScroll;
 use crate::model::{expiry_text, format_timestamp, now_unix};
 
-/// The expiry choices offered (days), within the organisation's maximum when there is one.
+/// The expiry choices offered (days, or a date), within the organisation's maximum when there
+/// is one (a date past it is refused by the server, with the maximum in the message).
 fn expiry_choices(max_days: Option<i64>) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if max_days.is_none() {
@@ -21,6 +23,7 @@ fn expiry_choices(max_days: Option<i64>) -> Vec<(String, String)> {
     if let Some(m) = max_days.filter(|m| ![7, 30, 90, 365].contains(m)) {
         out.push((m.to_string(), format!("In {m} days (the maximum)")));
     }
+    out.push(("date".to_string(), "On a date…".to_string()));
     out
 }
 use leptos::prelude::*;
@@ -36,6 +39,9 @@ pub fn CredentialsPage() -> impl IntoView {
     );
     let name = RwSignal::new(String::new());
     let expiry = RwSignal::new(String::new());
+    let date = RwSignal::new(String::new());
+    // What is wrong with the expiry choice (a date in the past, say); cleared by the next try.
+    let expiry_problem = RwSignal::new(None::<String>);
     let policy = crate::wire::resource(|| (), |_| get_token_policy());
     let confirming = RwSignal::new(false);
     let create_value = create.value();
@@ -63,11 +69,11 @@ pub fn CredentialsPage() -> impl IntoView {
             <h2>"Create a token"</h2>
             <form class="inline-form" on:submit=move |ev| {
                 ev.prevent_default();
-                let expires_at = expiry
-                    .get_untracked()
-                    .parse::<i64>()
-                    .ok()
-                    .map(|days| now_unix() + days * 86_400);
+                let expires_at = match expiry_from_choice(&expiry.get_untracked(), &date.get_untracked(), now_unix()) {
+                    Ok(at) => at,
+                    Err(problem) => return expiry_problem.set(Some(problem)),
+                };
+                expiry_problem.set(None);
                 create.dispatch(CreateMyToken { name: Some(name.get_untracked()), expires_at });
                 name.set(String::new());
             }>
@@ -91,8 +97,14 @@ pub fn CredentialsPage() -> impl IntoView {
                         }
                     })}
                 </Transition>
+                {move || (expiry.get() == "date").then(|| view! {
+                    <label for="token-expiry-date">"Expiry date (UTC)"</label>
+                    <input id="token-expiry-date" type="date" prop:value=move || date.get()
+                        on:input=move |ev| date.set(event_target_value(&ev)) />
+                })}
                 <button class="btn btn-primary" type="submit" disabled=move || create.pending().get()>"Create token"</button>
             </form>
+            <p class="field-error" role="alert" data-testid="expiry-problem">{move || expiry_problem.get()}</p>
             {move || match create_value.get() {
                 Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
                 _ => None,
@@ -195,8 +207,8 @@ mod tests {
                 .map(|(v, _)| v)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(values(None), ["never", "7", "30", "90", "365"]);
-        assert_eq!(values(Some(30)), ["7", "30"]);
-        assert_eq!(values(Some(45)), ["7", "30", "45"]);
+        assert_eq!(values(None), ["never", "7", "30", "90", "365", "date"]);
+        assert_eq!(values(Some(30)), ["7", "30", "date"]);
+        assert_eq!(values(Some(45)), ["7", "30", "45", "date"]);
     }
 }
