@@ -19,6 +19,7 @@ on_both_backends!(
     idp_initiated_sign_in_when_enabled_is_guarded_only_by_the_replay_cache,
     every_replica_signs_authn_requests_with_the_one_stored_sp_key,
     with_role_sync_every_sign_in_follows_the_idp_groups_but_keeps_the_last_owner,
+    a_hostile_display_name_stays_text_in_the_page_and_its_hydration_data,
 );
 
 /// Signs `email` in, in a fresh browser, with the IdP saying they are in exactly `groups`.
@@ -51,6 +52,49 @@ async fn sign_in_with_groups(app: &TestApp, email: &str, groups: &[&str]) -> Tes
     let acs = browser.post_saml_response(&b64(xml)).await;
     assert_eq!(acs.status(), 303, "{email} signs in");
     browser
+}
+
+/// The IdP's display name lands in the console frame twice: as text in the header, and in the
+/// data the page carries for hydration (inside a `<script>`). In neither place can it end the
+/// element it is in.
+async fn a_hostile_display_name_stays_text_in_the_page_and_its_hydration_data(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let hostile = "</script><script>alert(1)</script><b>";
+    let (request, _) = app.start_login("/").await;
+    let xml = app.crafted_response("grace@example.com", &request, |r| {
+        for statement in r
+            .assertion
+            .as_mut()
+            .unwrap()
+            .attribute_statements
+            .iter_mut()
+            .flatten()
+        {
+            for attribute in statement.attributes.iter_mut() {
+                if attribute.name.as_deref() == Some("displayName") {
+                    // samael writes attribute values as given: escape them for the XML.
+                    let escaped = hostile.replace('<', "&lt;").replace('>', "&gt;");
+                    for value in attribute.values.iter_mut() {
+                        value.value = Some(escaped.clone());
+                    }
+                }
+            }
+        }
+    });
+    assert_eq!(app.post_saml_response(&b64(xml)).await.status(), 303);
+    let page = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(!html.contains(hostile), "the name went out unescaped");
+    assert!(!html.contains("<script>alert(1)"));
+    assert!(
+        html.contains("&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;"),
+        "the header shows the name as text"
+    );
+    assert!(
+        html.contains(r"\\u003c/script>\\u003cscript>alert(1)"),
+        "the hydration data carries it with `<` escaped"
+    );
 }
 
 async fn with_role_sync_every_sign_in_follows_the_idp_groups_but_keeps_the_last_owner(
