@@ -22,33 +22,36 @@ on_both_backends!(
     a_hostile_display_name_stays_text_in_the_page_and_its_hydration_data,
 );
 
+/// Gives the assertion's attribute `name` exactly `values`, written into the XML as they are
+/// (samael does not escape attribute values).
+fn set_attribute(r: &mut SamlResponse, name: &str, values: &[String]) {
+    let statements = r
+        .assertion
+        .as_mut()
+        .unwrap()
+        .attribute_statements
+        .iter_mut();
+    for statement in statements.flatten() {
+        for attribute in statement.attributes.iter_mut() {
+            if attribute.name.as_deref() == Some(name) {
+                attribute.values = values
+                    .iter()
+                    .map(|v| samael::attribute::AttributeValue {
+                        attribute_type: Some("xs:string".to_string()),
+                        value: Some(v.clone()),
+                    })
+                    .collect();
+            }
+        }
+    }
+}
+
 /// Signs `email` in, in a fresh browser, with the IdP saying they are in exactly `groups`.
 async fn sign_in_with_groups(app: &TestApp, email: &str, groups: &[&str]) -> TestApp {
     let browser = app.without_cookies();
     let (request, _) = browser.start_login("/").await;
     let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
-    let xml = browser.crafted_response(email, &request, |r| {
-        for statement in r
-            .assertion
-            .as_mut()
-            .unwrap()
-            .attribute_statements
-            .iter_mut()
-            .flatten()
-        {
-            for attribute in statement.attributes.iter_mut() {
-                if attribute.name.as_deref() == Some("groups") {
-                    attribute.values = groups
-                        .iter()
-                        .map(|g| samael::attribute::AttributeValue {
-                            attribute_type: Some("xs:string".to_string()),
-                            value: Some(g.clone()),
-                        })
-                        .collect();
-                }
-            }
-        }
-    });
+    let xml = browser.crafted_response(email, &request, |r| set_attribute(r, "groups", &groups));
     let acs = browser.post_saml_response(&b64(xml)).await;
     assert_eq!(acs.status(), 303, "{email} signs in");
     browser
@@ -61,25 +64,10 @@ async fn a_hostile_display_name_stays_text_in_the_page_and_its_hydration_data(ba
     let app = spawn_app(backend).await;
     let hostile = "</script><script>alert(1)</script><b>";
     let (request, _) = app.start_login("/").await;
+    // samael writes attribute values as given: escape them for the XML.
+    let escaped = hostile.replace('<', "&lt;").replace('>', "&gt;");
     let xml = app.crafted_response("grace@example.com", &request, |r| {
-        for statement in r
-            .assertion
-            .as_mut()
-            .unwrap()
-            .attribute_statements
-            .iter_mut()
-            .flatten()
-        {
-            for attribute in statement.attributes.iter_mut() {
-                if attribute.name.as_deref() == Some("displayName") {
-                    // samael writes attribute values as given: escape them for the XML.
-                    let escaped = hostile.replace('<', "&lt;").replace('>', "&gt;");
-                    for value in attribute.values.iter_mut() {
-                        value.value = Some(escaped.clone());
-                    }
-                }
-            }
-        }
+        set_attribute(r, "displayName", &[escaped])
     });
     assert_eq!(app.post_saml_response(&b64(xml)).await.status(), 303);
     let page = app.client.get(app.url("/")).send().await.unwrap();
