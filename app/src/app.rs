@@ -89,8 +89,9 @@ fn page_chunks(path: &str) -> Option<(Vec<String>, String)> {
 
 /// Preloads, in `<head>`, the WASM chunks of the console page being rendered, so the browser
 /// fetches them beside the main WASM instead of after it. Leptos does this by itself only for a
-/// lazy route it reaches before the head is written, which a page inside the layout's
-/// `Suspense` (waiting for the session's user) often is not.
+/// lazy route it reaches before the head is written, and that races: even with the page fully
+/// rendered first (`SsrMode::Async`) it missed some pages (seen: the audit log) while it got
+/// others, which then carry each link twice — the same URL and `crossorigin`, so one fetch.
 #[cfg(feature = "ssr")]
 fn preload_page_chunks() {
     use leptos_meta::Link;
