@@ -11,8 +11,8 @@ signing in lands, and what the sign-in page prefetches) above HOME_BUDGET_KIB (d
 
 The sign-in page is sent without the hydration script (it has nothing to hydrate), so a first
 visit there downloads none of this before it is usable; it prefetches the shell and Home's chunks
-at idle priority for after the IdP. Its route is still in the manifest (a client-side redirect
-to it, after a session ends, renders it in the browser): it is listed apart.
+at idle priority for after the IdP. Its route is still a lazy route in the manifest (rendered in
+the browser only after a client-side navigation to it, which nothing makes today): listed apart.
 """
 
 import gzip
@@ -64,7 +64,7 @@ def main() -> int:
         page = match.group(1).replace("_", " ") if match else split
         size = sum(gz(pkg / f"{chunk}.wasm") for chunk in chunks)
         if page in NOT_HYDRATED:
-            print(f"{page}: not hydrated, 0 KiB before usable (after a client-side redirect to it: "
+            print(f"{page}: not hydrated, 0 KiB before usable (rendered in the browser: "
                   f"{len(chunks)} chunks, {kib(size)} KiB)\n")
             continue
         rows.append((base + size, page, len(chunks), size))
@@ -88,6 +88,7 @@ def main() -> int:
         print("Home is over its size budget", file=sys.stderr)
         failed = 1
     return failed
+
 
 if __name__ == "__main__":
     sys.exit(main())
