@@ -9,10 +9,11 @@ and prints one line per page. Exits 1 when the largest page is above BUDGET_KIB,
 signing in lands, and what the sign-in page prefetches) above HOME_BUDGET_KIB (default 244: issue
 #14's 250 KB, reached for Home).
 
-The sign-in page is sent without the hydration script (it has nothing to hydrate), so a first
-visit there downloads none of this before it is usable; it prefetches the shell and Home's chunks
-at idle priority for after the IdP. Its route is still a lazy route in the manifest (rendered in
-the browser only after a client-side navigation to it, which nothing makes today): listed apart.
+The sign-in page and the audit log are sent without the hydration script (they have nothing to
+hydrate: `app::STATIC_PAGES`), so a first visit there downloads none of this before it is usable;
+they prefetch the shell and Home's chunks at idle priority. Their routes are still lazy routes in
+the manifest (rendered in the browser only after a client-side navigation to them, which nothing
+makes: links to them are page loads): listed apart.
 """
 
 import gzip
@@ -38,7 +39,7 @@ def one(pkg: Path, pattern: str) -> Path:
 
 
 # Pages served without the hydration script (see the module documentation).
-NOT_HYDRATED = {"sign in"}
+NOT_HYDRATED = {"sign in", "audit"}
 
 
 def main() -> int:
@@ -65,12 +66,12 @@ def main() -> int:
         size = sum(gz(pkg / f"{chunk}.wasm") for chunk in chunks)
         if page in NOT_HYDRATED:
             print(f"{page}: not hydrated, 0 KiB before usable (rendered in the browser: "
-                  f"{len(chunks)} chunks, {kib(size)} KiB)\n")
+                  f"{len(chunks)} chunks, {kib(size)} KiB)")
             continue
         rows.append((base + size, page, len(chunks), size))
     if not rows:
         sys.exit("the split manifest names no lazy routes: was the build made with --split?")
-    print(f"{'first visit to':<22} {'chunks':>6} {'page KiB':>9} {'total KiB':>10}")
+    print(f"\n{'first visit to':<22} {'chunks':>6} {'page KiB':>9} {'total KiB':>10}")
     for total, page, n, size in sorted(rows, reverse=True):
         print(f"{page:<22} {n:>6} {kib(size):>9} {kib(total):>10}")
     worst, page = max(rows)[0], max(rows)[1]

@@ -46,14 +46,18 @@ macro_rules! console_pages {
         /// Console pages by path, with the name of their chunks in the split manifest.
         pub const CONSOLE_PAGES: &[(&str, &str)] = &[$($(($path, $chunk),)+)+];
 
-        /// Fetches the chunks of every console page, one after another. The client calls it
-        /// once the page on show is interactive and the browser is idle, so a later navigation
-        /// does not wait for a chunk (they are content-hashed and cached for a year). The
-        /// sign-in page never runs it: it is not hydrated, and prefetches Home's chunks through
-        /// `<link rel="prefetch">` instead.
+        /// Fetches the chunks of every hydrated console page, one after another. The client
+        /// calls it once the page on show is interactive and the browser is idle, so a later
+        /// navigation does not wait for a chunk (they are content-hashed and cached for a year).
+        /// The [`STATIC_PAGES`] never run it and are never built in the browser: they are not
+        /// hydrated, and prefetch the shell and Home's chunks through `<link rel="prefetch">`.
         #[cfg(feature = "hydrate")]
         pub async fn prefetch_pages() {
-            $($route::preload().await;)+
+            $(
+                if ![$($path),+].iter().any(|path| STATIC_PAGES.contains(path)) {
+                    $route::preload().await;
+                }
+            )+
         }
     };
 }
@@ -187,17 +191,22 @@ pub fn stylesheet_href(_: &LeptosOptions) -> &'static str {
     "/pkg/gatehouse.css"
 }
 
-/// The sign-in page has nothing to hydrate (a link to the IdP and two lines of text), so it is
-/// sent without the hydration script: a first visit there downloads no WASM before it is usable.
-/// It asks the browser instead to prefetch, at idle priority, what the console needs where
-/// signing in lands (the shell and Home's chunks), so the console is ready after the IdP.
+/// Pages with nothing to hydrate: the sign-in page (a link to the IdP and two lines of text) and
+/// the audit log (a table, a GET form and links; its state is in the address). They are sent
+/// without the hydration script: a first visit there downloads no WASM before it is usable. They
+/// ask the browser instead to prefetch, at idle priority, what the rest of the console needs
+/// (the shell and Home's chunks, where signing in lands), so the next page starts from the cache.
+/// Links to them are page loads (`rel="external"`), so the browser never builds them itself.
+pub const STATIC_PAGES: &[&str] = &[crate::urls::SIGN_IN, crate::urls::IAM_AUDIT];
+
+/// Whether the page being rendered is one of the [`STATIC_PAGES`].
 #[cfg(feature = "ssr")]
 fn is_static_page() -> bool {
     use_context::<http::request::Parts>()
-        .is_some_and(|parts| parts.uri.path() == crate::urls::SIGN_IN)
+        .is_some_and(|parts| STATIC_PAGES.contains(&parts.uri.path()))
 }
 
-/// What the sign-in page prefetches (see [`is_static_page`]); needs the split manifest, which
+/// What a static page prefetches (see [`is_static_page`]); needs the split manifest, which
 /// `HydrationScripts` provides as context.
 #[cfg(feature = "ssr")]
 fn console_prefetch(options: &LeptosOptions) -> Vec<String> {
@@ -216,8 +225,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     let (hydration, prefetch) = if is_static_page() {
         // `HydrationScripts` provides the split manifest as context; built in an owner of its
-        // own here, it serves the prefetch list without Leptos also preloading the sign-in
-        // route's chunks (which this page never runs).
+        // own here, it serves the prefetch list without Leptos (or `preload_page_chunks`)
+        // also preloading the page's own chunks, which this page never runs.
         let prefetch = Owner::new().with(|| {
             let _ = view! { <HydrationScripts options=options.clone() /> };
             console_prefetch(&options)

@@ -5,6 +5,7 @@ pub const SIGN_IN: &str = "/signin";
 pub const CREDENTIALS: &str = "/credentials";
 pub const IAM: &str = "/iam";
 pub const IAM_API_KEYS: &str = "/iam/api-keys";
+pub const IAM_AUDIT: &str = "/iam/audit";
 pub const IAM_IDENTITY_PROVIDER: &str = "/iam/identity-provider";
 pub const IAM_EMERGENCY_REVOKE: &str = "/iam/emergency-revoke";
 pub const SAML_LOGIN: &str = "/saml/login";

@@ -55,7 +55,7 @@ test('a first visit loads one page’s chunks; the others are prefetched once it
   }
 
   // Every console page's HTML preloads its own chunks beside the main WASM.
-  for (const [path, route] of [['/iam/audit', 'audit'], ['/iam/service-accounts', 'service_accounts'], ['/', 'home']]) {
+  for (const [path, route] of [['/iam/service-accounts', 'service_accounts'], ['/', 'home']]) {
     const html = await (await page.request.get(`${DEV_CONSOLE}${path}`)).text();
     const head = html.slice(0, html.indexOf('</head>'));
     expect(head, path).toMatch(new RegExp(`<link[^>]*rel="preload"[^>]*split___${route}_route_view|<link[^>]*split___${route}_route_view[^>]*rel="preload"`));
@@ -65,6 +65,8 @@ test('a first visit loads one page’s chunks; the others are prefetched once it
   const fetched = () => requestedBy(Number.POSITIVE_INFINITY);
   await expect.poll(async () => loaded('emergency_revoke')(await fetched()), { timeout: 15_000 }).toBe(true);
   expect(loaded('service_accounts')(await fetched())).toBe(true);
+  // The audit log is never built in the browser (it is sent as plain HTML): nothing to prefetch.
+  expect(loaded('audit')(await fetched())).toBe(false);
   const before = (await fetched()).length;
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users & IAM' }).click();
   await page.getByRole('navigation', { name: 'Users & IAM' }).getByRole('link', { name: 'Service accounts' }).click();
@@ -101,3 +103,23 @@ test('the sign-in page runs no WASM and prefetches the console’s shell and Hom
   expect(transferred, 'the main WASM came from the cache').toEqual([0]);
 });
 
+
+// The audit log is a table, a GET form and links: sent as plain HTML like the sign-in page, it runs
+// no WASM and its tab is a page load, not a client-side navigation.
+test('the audit log runs no WASM, prefetches the shell, and its tab is a page load', async ({ page }) => {
+  await page.goto(`${DEV_CONSOLE}/iam/service-accounts`);
+  await signInWithDevIdp(page, 'Ada Lovelace');
+  await page.waitForSelector('body[data-hydrated]');
+  const tab = page.getByRole('navigation', { name: 'Users & IAM' }).getByRole('link', { name: 'Audit log' });
+  await expect(tab).toHaveAttribute('rel', 'external');
+  await tab.click();
+  await expect(page.getByTestId('audit-table')).toBeVisible();
+  expect(await page.locator('body[data-hydrated]').count()).toBe(0);
+  expect(await page.locator('script[type="module"]').count()).toBe(0);
+  expect(await page.locator('link[rel="preload"]').count()).toBe(0);
+  const prefetched = await page
+    .locator('link[rel="prefetch"]')
+    .evaluateAll((links) => links.map((l) => new URL((l as HTMLLinkElement).href).pathname));
+  expect(prefetched.some((p) => /^\/pkg\/gatehouse\.[\w-]{22}\.wasm$/.test(p))).toBe(true);
+  expect(prefetched.some((p) => p.includes('split___audit_route_view'))).toBe(false);
+});

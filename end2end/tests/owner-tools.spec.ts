@@ -76,27 +76,41 @@ test('the audit page lists what happened, filters by email, and the keys view pa
     }
     expect((await api(token, 'POST', '/service_accounts', { name: audited })).status).toBe(201);
 
-    await page.goto(`${DEV_CONSOLE}/iam/audit`);
+    // The audit log is a plain page (no WASM): its filter and page are in the address.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users & IAM' }).click();
+    await page.getByRole('navigation', { name: 'Users & IAM' }).getByRole('link', { name: 'Audit log' }).click();
     const audit = page.getByTestId('audit-table');
     await expect(audit.getByRole('row', { name: /api_key\.created/ }).first()).toBeVisible();
+    expect(await page.locator('script[type="module"]').count()).toBe(0);
     // More than one page of rows exists now: older entries are one click away, and back.
-    await page.getByRole('button', { name: 'Older' }).click();
-    await expect(audit.locator('tbody tr').first()).toBeVisible();
-    await page.getByRole('button', { name: 'Newer' }).click();
-    await expect(audit.getByRole('row', { name: /api_key\.created/ }).first()).toBeVisible();
-    // Filtered to one target: exactly that account's creation.
+    await expect(page.getByRole('link', { name: 'Newer' })).toHaveCount(0);
+    const newest = await audit.locator('tbody tr').first().textContent();
+    await page.getByRole('link', { name: 'Older' }).click();
+    await expect(page).toHaveURL(/\/iam\/audit\?pages=[0-9a-f]+$/);
+    await expect(audit.locator('tbody tr').first()).not.toHaveText(newest ?? '');
+    await page.getByRole('link', { name: 'Newer' }).click();
+    await expect(page).toHaveURL(/\/iam\/audit$/);
+    await expect(audit.locator('tbody tr').first()).toHaveText(newest ?? '');
+    // Filtered to one target: exactly that account's creation, in an address one can share.
     const filter = page.getByLabel('Actor or target email');
     await filter.fill(`${audited}@`);
     await page.getByRole('search').getByRole('button', { name: 'Filter' }).click();
+    await expect(page).toHaveURL(new RegExp(`/iam/audit\\?email=${audited}%40$`));
     await expect(audit.locator('tbody tr')).toHaveCount(1);
     await expect(audit.locator('tbody tr')).toContainText('service_account.created');
     await expect(audit.locator('tbody tr')).toContainText(audited);
+    await expect(filter).toHaveValue(`${audited}@`);
     // Filtered to one person: only rows where Grace is the actor or the target.
     await filter.fill('grace@');
     await page.getByRole('search').getByRole('button', { name: 'Filter' }).click();
+    await expect(page).toHaveURL(/email=grace%40$/);
     for (const row of await audit.locator('tbody tr').all()) {
       await expect(row).toContainText('grace@example.com');
     }
+    // "Clear" goes back to everything.
+    await page.getByRole('search').getByRole('link', { name: 'Clear' }).click();
+    await expect(page).toHaveURL(/\/iam\/audit$/);
+    await expect(filter).toHaveValue('');
 
     // The keys view, filtered to one account: 51 keys are two pages of 50 and 1.
     await page.goto(`${DEV_CONSOLE}/iam/api-keys`);

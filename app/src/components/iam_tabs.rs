@@ -1,13 +1,17 @@
 use leptos::prelude::*;
 
 /// The tabs of Users & IAM. `active` is the path of the current tab.
+///
+/// The audit log is a page load, not a client-side navigation: the server sends it as plain
+/// HTML without the WASM bundle (`app::is_static_page`), which the browser would otherwise
+/// build from the page's chunks.
 #[component]
 pub fn IamTabs(active: &'static str) -> impl IntoView {
     let tabs = [
         ("/iam/users", "Users"),
         ("/iam/service-accounts", "Service accounts"),
         ("/iam/api-keys", "API keys"),
-        ("/iam/audit", "Audit log"),
+        (crate::urls::IAM_AUDIT, "Audit log"),
         (crate::urls::IAM_EMERGENCY_REVOKE, "Emergency revoke"),
         (crate::urls::IAM_IDENTITY_PROVIDER, "Identity provider"),
     ];
@@ -17,6 +21,7 @@ pub fn IamTabs(active: &'static str) -> impl IntoView {
                 let current = href == active;
                 view! {
                     <a href=href class=if current { "tab active" } else { "tab" }
+                        rel=(href == crate::urls::IAM_AUDIT).then_some("external")
                         aria-current=current.then_some("page")>{label}</a>
                 }
             }).collect_view()}

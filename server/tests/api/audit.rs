@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 on_both_backends!(
     every_audited_action_leaves_a_row_naming_actor_and_target,
     the_audit_log_filters_by_email_and_pages_without_gaps_or_repeats,
+    the_audit_page_is_plain_html_read_from_its_address,
 );
 
 async fn audit_page(owner: &TestApp, email: &str, paging_token: &str) -> Value {
@@ -219,4 +220,53 @@ async fn the_audit_log_filters_by_email_and_pages_without_gaps_or_repeats(backen
     let none = audit_page(&owner, "nobody@", "").await;
     assert!(none["results"].as_array().unwrap().is_empty());
     assert!(none["next_paging_token"].is_null());
+}
+
+/// The audit page is sent without the WASM bundle and reads its filter and page from the
+/// address: what is typed there comes back as text in the form, a forged paging token gets the
+/// API's refusal in words (and its status), and a collaborator sees neither rows nor the form.
+async fn the_audit_page_is_plain_html_read_from_its_address(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (owner, _) = app.member_with_token("ada@example.com").await;
+    let (collaborator, _) = app.member_with_token("grace@example.com").await;
+    let page = |who: &TestApp, query: &str, status: u16| {
+        let url = who.url(&format!("/iam/audit{query}"));
+        let client = who.client.clone();
+        async move {
+            let response = client.get(url).send().await.unwrap();
+            assert_eq!(response.status(), status);
+            response.text().await.unwrap()
+        }
+    };
+
+    let html = page(&owner, "", 200).await;
+    assert!(html.contains(r#"data-testid="audit-table""#));
+    assert!(
+        html.contains("token.created"),
+        "the owner's own token is a row"
+    );
+    assert!(!html.contains(r#"type="module""#), "no hydration script");
+    assert!(!html.contains(r#"rel="preload""#), "no chunk preloads");
+
+    let hostile = r#""><script>alert(1)</script>"#;
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("email", hostile)
+        .finish();
+    let html = page(&owner, &format!("?{query}"), 200).await;
+    assert!(
+        !html.contains("<script>alert(1)"),
+        "the filter went out unescaped"
+    );
+    assert!(
+        html.contains("Nothing recorded yet."),
+        "nobody matches that prefix"
+    );
+
+    let html = page(&owner, "?pages=0a1b,zz", 400).await;
+    assert!(html.contains("not a paging token"), "{html}");
+
+    let html = page(&collaborator, "", 200).await;
+    assert!(html.contains("Only owners can open this page"));
+    assert!(!html.contains("audit-table"));
+    assert!(!html.contains(r#"id="audit-filter""#));
 }
