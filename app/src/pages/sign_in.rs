@@ -8,7 +8,8 @@ use leptos_router::hooks::use_query_map;
 pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || urls::safe_next_path(query.read().get("next").as_deref());
-    let info = crate::wire::resource(|| (), |_| get_sign_in_info());
+    // Not a resource: the page is never hydrated (`app::STATIC_PAGES`), so nothing it loads is
+    // serialised into it for a browser that will not read it.
     view! {
         <Title text="Sign in" />
         <main class="centered">
@@ -18,8 +19,8 @@ pub fn SignInPage() -> impl IntoView {
                     <h1 class="product">"Gatehouse"</h1>
                 </div>
                 <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        info.await.ok().map(|info| view! {
+                    {Suspend::new(async move {
+                        get_sign_in_info().await.ok().map(|info| view! {
                             <p class="org-line">"Sign in to " <strong>{info.org_name}</strong></p>
                             {info.dev_idp.then(|| view! {
                                 <p class="notice">
