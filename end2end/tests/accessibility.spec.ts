@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { DEV_CONSOLE, openUserMenu, ownerToken, signInWithDevIdp } from './fixtures';
+import { DEV_CONSOLE, openUserMenu, ownerToken, signInWithDevIdp, userMenu } from './fixtures';
 
 // axe-core on every page of the console, light and dark, desktop and a 390×844 phone: zero
 // violations of WCAG 2.1 A/AA (and axe's best practices). Pages are shown with data in them
@@ -117,37 +117,36 @@ for (const scheme of SCHEMES) {
 
 test('the user menu works from the keyboard: open, follow a link, Escape returns focus to the icon', async ({ page }) => {
   await signInAs(page, 'Ada Lovelace');
-  const menu = page.getByTestId('user-menu');
-  const icon = menu.locator('summary');
+  const { icon, panel } = userMenu(page);
   await expect(icon).toHaveAccessibleName('Account menu for ada@example.com');
 
   await icon.focus();
   await page.keyboard.press('Enter');
-  await expect(menu).toHaveAttribute('open', '');
-  await expect(menu.getByRole('link', { name: 'Users & IAM' })).toBeVisible();
+  await expect(panel).toBeVisible();
+  await expect(panel.getByRole('link', { name: 'Users & IAM' })).toBeVisible();
   await page.keyboard.press('Tab');
-  await expect(menu.getByRole('link', { name: 'Credentials' })).toBeFocused();
+  await expect(panel.getByRole('link', { name: 'Credentials' })).toBeFocused();
   await page.keyboard.press('Tab');
-  await expect(menu.getByRole('link', { name: 'Users & IAM' })).toBeFocused();
+  await expect(panel.getByRole('link', { name: 'Users & IAM' })).toBeFocused();
   // Hydrated handlers: Enter follows the link client-side and closes the menu behind it.
   await expect(async () => {
     await page.keyboard.press('Enter');
     await expect(page).toHaveURL(`${DEV_CONSOLE}/iam`, { timeout: 1000 });
   }).toPass();
-  await expect(menu).not.toHaveAttribute('open');
+  await expect(panel).toBeHidden();
 
   await icon.focus();
   await page.keyboard.press('Enter');
-  await expect(menu).toHaveAttribute('open', '');
+  await expect(panel).toBeVisible();
   await page.keyboard.press('Tab');
   await page.keyboard.press('Escape');
-  await expect(menu).not.toHaveAttribute('open');
+  await expect(panel).toBeHidden();
   await expect(icon).toBeFocused();
 
   // A click elsewhere closes it too.
   await openUserMenu(page);
   await page.locator('h1').click();
-  await expect(menu).not.toHaveAttribute('open');
+  await expect(panel).toBeHidden();
 });
 
 test('on a 390 px phone the header is one slim row and wide tables scroll inside their own region', async ({ browser }) => {

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { DEV_CONSOLE, signInWithDevIdp } from './fixtures';
+import { DEV_CONSOLE, signInWithDevIdp, userMenu } from './fixtures';
 
 // The console's bundle is named by content hash and cached for a year; pages are never stored.
 
@@ -106,7 +106,7 @@ test('the sign-in page runs no WASM and prefetches the console’s shell and Hom
 
 // The audit log is a table, a GET form and links: sent as plain HTML like the sign-in page, it runs
 // no WASM and its tab is a page load, not a client-side navigation.
-test('the audit log runs no WASM, prefetches the shell, and its tab is a page load', async ({ page }) => {
+test('the audit log runs no WASM, prefetches the shell, its tab is a page load, and its user menu works', async ({ page }) => {
   await page.goto(`${DEV_CONSOLE}/iam/service-accounts`);
   await signInWithDevIdp(page, 'Ada Lovelace');
   await page.waitForSelector('body[data-hydrated]');
@@ -122,4 +122,16 @@ test('the audit log runs no WASM, prefetches the shell, and its tab is a page lo
     .evaluateAll((links) => links.map((l) => new URL((l as HTMLLinkElement).href).pathname));
   expect(prefetched.some((p) => /^\/pkg\/gatehouse\.[\w-]{22}\.wasm$/.test(p))).toBe(true);
   expect(prefetched.some((p) => p.includes('split___audit_route_view'))).toBe(false);
+  // The user menu is the browser's own popover: it works the same without the WASM.
+  const { icon, panel } = userMenu(page);
+  await icon.focus();
+  await page.keyboard.press('Enter');
+  await expect(panel.getByRole('link', { name: 'Credentials' })).toBeVisible();
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Escape');
+  await expect(panel).toBeHidden();
+  await expect(icon).toBeFocused();
+  await icon.click();
+  await page.locator('h1').click();
+  await expect(panel).toBeHidden();
 });

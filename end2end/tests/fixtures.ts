@@ -37,10 +37,16 @@ export async function signOut(page: Page) {
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
 }
 
-export async function openUserMenu(page: Page) {
+/** The user menu's popover (its links and Sign out), and the icon that opens it. */
+export function userMenu(page: Page) {
   const menu = page.getByTestId('user-menu');
-  if ((await menu.getAttribute('open')) === null) await menu.locator('summary').click();
-  await expect(menu).toHaveAttribute('open', '');
+  return { icon: menu.getByRole('button', { name: /^Account menu for / }), panel: page.locator('#user-menu-panel') };
+}
+
+export async function openUserMenu(page: Page) {
+  const { icon, panel } = userMenu(page);
+  if (!(await panel.isVisible())) await icon.click();
+  await expect(panel).toBeVisible();
 }
 
 /** A personal token made on the Credentials page by whoever is signed in (for setting up data quickly). */

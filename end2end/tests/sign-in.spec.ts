@@ -115,7 +115,9 @@ test.describe('the front door in a real browser', () => {
     const csp = reload?.headers()['content-security-policy'] ?? '';
     expect(csp).toContain("'nonce-");
     expect(csp).toContain("frame-ancestors 'none'");
-    // Only a hydrated page opens the dialog: the WASM ran under the policy.
+    // Only a hydrated page opens the dialog: the WASM ran under the policy. (A click before the
+    // mark would race the hydration.)
+    await page.waitForSelector('body[data-hydrated]');
     await page.getByRole('button', { name: 'Sign out everywhere' }).click();
     await expect(page.getByRole('dialog', { name: 'Sign out everywhere?' })).toBeVisible();
     await page.getByRole('button', { name: 'Cancel' }).click();

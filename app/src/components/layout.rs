@@ -96,71 +96,48 @@ fn initials(display_name: &str, email: &str) -> String {
     }
 }
 
-/// The user icon: who you are, and the way to Credentials, Users & IAM and Sign out. A
-/// disclosure (`<details>`), so it opens with a click, Enter or Space even before the page has
-/// hydrated; Escape closes it and returns focus to the icon; following a link or clicking
-/// elsewhere closes it.
+/// The user icon: who you are, and the way to Credentials, Users & IAM and Sign out. A native
+/// popover (`popovertarget`), so the browser does the menu's work with or without the WASM
+/// bundle (before hydration, and on the pages sent without it): a click, Enter or Space opens
+/// it; Escape or a click elsewhere closes it, Escape returning focus to the icon. Following one
+/// of its links closes it too (a client-side navigation would otherwise leave it open).
 #[component]
 fn UserMenu(me: Me, role_class: &'static str) -> impl IntoView {
-    let menu = NodeRef::<leptos::html::Details>::new();
-    let summary = NodeRef::<leptos::html::Summary>::new();
-    let close = move |focus_icon: bool| {
-        if let Some(menu) = menu.get_untracked() {
-            menu.set_open(false);
-        }
-        if focus_icon {
-            if let Some(summary) = summary.get_untracked() {
-                let _ = summary.focus();
-            }
+    let panel = NodeRef::<leptos::html::Div>::new();
+    let close = move |_| {
+        if let Some(panel) = panel.get_untracked() {
+            let _ = panel.hide_popover();
         }
     };
-    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Escape" {
-            ev.prevent_default();
-            close(true);
-        }
-    };
-    // A click anywhere else closes it, as menus do.
-    let outside = window_event_listener(leptos::ev::click, move |ev| {
-        use leptos::wasm_bindgen::JsCast;
-        let Some(details) = menu.get_untracked() else {
-            return;
-        };
-        let inside = ev
-            .target()
-            .and_then(|t| t.dyn_into::<leptos::web_sys::Node>().ok())
-            .is_some_and(|node| details.contains(Some(&node)));
-        if details.open() && !inside {
-            details.set_open(false);
-        }
-    });
-    on_cleanup(move || outside.remove());
     let avatar = initials(&me.display_name, &me.email);
     let label = format!("Account menu for {}", me.email);
     view! {
-        <details class="usermenu" node_ref=menu on:keydown=on_keydown data-testid="user-menu">
-            <summary node_ref=summary aria-label=label>
+        <div class="usermenu" data-testid="user-menu">
+            <button type="button" class="usermenu-icon" popovertarget=USER_MENU_PANEL aria-label=label>
                 <span class="avatar" aria-hidden="true">{avatar}</span>
                 <span class="email" data-testid="user-email">{me.email.clone()}</span>
                 <span class=role_class data-testid="user-role">{me.role.as_str()}</span>
-            </summary>
-            <div class="usermenu-panel">
+            </button>
+            <div id=USER_MENU_PANEL class="usermenu-panel" popover="auto" node_ref=panel>
                 <p class="usermenu-who">
                     <strong>{me.display_name.clone()}</strong><br/>
                     <span class="hint">{me.email.clone()}</span><br/>
                     <span class="hint">{me.org_name.clone()}</span>
                 </p>
                 <ul>
-                    <li><A href=urls::CREDENTIALS on:click=move |_| close(false)>"Credentials"</A></li>
-                    <li><A href=urls::IAM on:click=move |_| close(false)>"Users & IAM"</A></li>
+                    <li><A href=urls::CREDENTIALS on:click=close>"Credentials"</A></li>
+                    <li><A href=urls::IAM on:click=close>"Users & IAM"</A></li>
                 </ul>
                 <form method="post" action=urls::LOGOUT class="signout">
                     <button type="submit" class="btn btn-quiet">"Sign out"</button>
                 </form>
             </div>
-        </details>
+        </div>
     }
 }
+
+/// The id of the user menu's popover, which its icon names.
+const USER_MENU_PANEL: &str = "user-menu-panel";
 
 #[cfg(test)]
 mod tests {
