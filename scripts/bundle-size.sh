@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # The console's download size: builds the front end exactly as a release does
-# (`cargo leptos build --release --split`: wasm-release profile, type-erased components, pages
-# split into lazily loaded WASM chunks, wasm-opt, minified JS) into a site directory of its own,
-# then prints what a cold first visit to each page downloads — the main WASM, its JS, the chunk
-# loader and the chunks that page needs (from the split manifest) — as gzip -9 bytes, and fails
-# when the largest page or Home is above its budget. Run by the test command.
+# (`cargo leptos build --release --split`: wasm-release profile, islands mode, type-erased
+# components, each lazy island in WASM chunks of its own, wasm-opt, minified JS) into a site
+# directory of its own, then prints what a cold first visit to each page downloads — the main
+# WASM, its JS, the chunk loader and the chunks of that page's islands (from the split manifest)
+# — as gzip -9 bytes, and fails when the largest page or Home is above its budget. Run by the
+# test command.
 #
 # Budgets: issue #14 asks for 250 KB (244 KiB) gzip; see docs/benchmarks.md for where it stands.
 # Home (where signing in lands) meets it and must keep meeting it; the largest page's budget sits
 # just above today's, so growth fails the test command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUDGET_KIB="${GATEHOUSE_BUNDLE_BUDGET_KIB:-390}"
+BUDGET_KIB="${GATEHOUSE_BUNDLE_BUDGET_KIB:-300}"
 HOME_BUDGET_KIB="${GATEHOUSE_HOME_BUDGET_KIB:-244}"
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 site="$target_dir/bundle-size-site"

@@ -3,17 +3,15 @@
 
 Usage: bundle_size.py SITE_PKG_DIR BUDGET_KIB [HOME_BUDGET_KIB]
 
-Reads the split manifest cargo-leptos writes (`__wasm_split_manifest.<hash>.json`: for each lazy
-route, the chunks it needs), adds the always-loaded files (main WASM, its JS, the chunk loader)
-and prints one line per page. Exits 1 when the largest page is above BUDGET_KIB, or Home (where
-signing in lands, and what the sign-in page prefetches) above HOME_BUDGET_KIB (default 244: issue
-#14's 250 KB, reached for Home).
+The console is built in Leptos' islands mode with `--split`: a page is HTML from the server, and
+the browser downloads the main WASM, its JS, the chunk loader and the chunks of that page's
+islands (`#[island(lazy)]`, named `<island>_loader_<hash>` in the split manifest cargo-leptos
+writes). Which islands each page has is read from `CONSOLE_PAGES` in app/src/app.rs, the list the
+server preloads from; an island in the manifest that no page lists is an error.
 
-The sign-in page and the audit log are sent without the hydration script (they have nothing to
-hydrate: `app::STATIC_PAGES`), so a first visit there downloads none of this before it is usable;
-they prefetch the shell and Home's chunks at idle priority. Their routes are still lazy routes in
-the manifest (rendered in the browser only after a client-side navigation to them, which nothing
-makes: links to them are page loads): listed apart.
+Prints one line per page. Exits 1 when the largest page is above BUDGET_KIB, or Home (where
+signing in lands) above HOME_BUDGET_KIB (default 244: issue #14's 250 KB). The pages in
+`STATIC_PAGES` (sign-in, audit log) are sent without the hydration script: 0 KiB, listed apart.
 """
 
 import gzip
@@ -21,6 +19,8 @@ import json
 import re
 import sys
 from pathlib import Path
+
+APP = Path(__file__).resolve().parent.parent / "app" / "src"
 
 
 def gz(path: Path) -> int:
@@ -38,8 +38,24 @@ def one(pkg: Path, pattern: str) -> Path:
     return found[0]
 
 
-# Pages served without the hydration script (see the module documentation).
-NOT_HYDRATED = {"sign in", "audit"}
+def rust_paths(text: str) -> list[str]:
+    """`crate::urls::NAME` and string literals in `text`, resolved to paths."""
+    urls = dict(re.findall(r'pub const (\w+): &str = "([^"]*)";', (APP / "urls.rs").read_text()))
+    return [urls[name] if name else literal
+            for name, literal in re.findall(r'crate::urls::(\w+)|"([^"]*)"', text)]
+
+
+def console_pages() -> tuple[dict[str, list[str]], list[str]]:
+    """(path → islands, static paths) from app/src/app.rs."""
+    source = (APP / "app.rs").read_text()
+    table = re.search(r"pub const CONSOLE_PAGES[^=]*= &\[(.*?)\n\];", source, re.S)
+    statics = re.search(r"pub const STATIC_PAGES[^=]*= &\[(.*?)\];", source, re.S)
+    if not table or not statics:
+        sys.exit("CONSOLE_PAGES or STATIC_PAGES not found in app/src/app.rs")
+    pages = {}
+    for path_part, islands in re.findall(r"\(\s*([^,]+),\s*&\[([^\]]*)\],?\s*\)", table.group(1)):
+        pages[rust_paths(path_part)[0]] = re.findall(r'"([^"]+)"', islands)
+    return pages, rust_paths(statics.group(1))
 
 
 def main() -> int:
@@ -58,24 +74,28 @@ def main() -> int:
         print(f"{what:<18} {kib(path.stat().st_size):>9} KiB raw {kib(size):>8} KiB gzip")
     print(f"{'always loaded':<18} {'':>13} {kib(base):>8} KiB gzip\n")
 
+    pages, statics = console_pages()
+    listed = {island for islands in pages.values() for island in islands}
+    unlisted = [key for key in manifest
+                if re.sub(r"_loader_\d+$", "", key) not in listed]
+    if unlisted:
+        sys.exit(f"islands in the split manifest that no page in CONSOLE_PAGES lists: {unlisted}")
+
+    for path in statics:
+        print(f"{path}: sent without the hydration script, 0 KiB")
     rows = []
-    for split, chunks in manifest.items():
-        # `__service_accounts_route_view_<hash>` → `service accounts`
-        match = re.fullmatch(r"__(.+)_route_view_\d+", split)
-        page = match.group(1).replace("_", " ") if match else split
-        size = sum(gz(pkg / f"{chunk}.wasm") for chunk in chunks)
-        if page in NOT_HYDRATED:
-            print(f"{page}: not hydrated, 0 KiB before usable (rendered in the browser: "
-                  f"{len(chunks)} chunks, {kib(size)} KiB)")
+    for path, islands in pages.items():
+        if path in statics:
             continue
-        rows.append((base + size, page, len(chunks), size))
-    if not rows:
-        sys.exit("the split manifest names no lazy routes: was the build made with --split?")
-    print(f"\n{'first visit to':<22} {'chunks':>6} {'page KiB':>9} {'total KiB':>10}")
-    for total, page, n, size in sorted(rows, reverse=True):
-        print(f"{page:<22} {n:>6} {kib(size):>9} {kib(total):>10}")
+        chunks = sorted({chunk for key, modules in manifest.items()
+                         if re.sub(r"_loader_\d+$", "", key) in islands for chunk in modules})
+        size = sum(gz(pkg / f"{chunk}.wasm") for chunk in chunks)
+        rows.append((base + size, path, len(chunks), size))
+    print(f"\n{'first visit to':<26} {'chunks':>6} {'page KiB':>9} {'total KiB':>10}")
+    for total, path, n, size in sorted(rows, reverse=True):
+        print(f"{path:<26} {n:>6} {kib(size):>9} {kib(total):>10}")
     worst, page = max(rows)[0], max(rows)[1]
-    home = next((total for total, name, _, _ in rows if name == "home"), 0)
+    home = next(total for total, path, _, _ in rows if path == "/")
     print(
         f"\nlargest first visit: {page}, {kib(worst)} KiB gzip (budget {budget_kib:g} KiB)"
         f"\nHome: {kib(home)} KiB gzip (budget {home_budget_kib:g} KiB)"

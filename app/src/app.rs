@@ -9,93 +9,58 @@ use crate::pages::{
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
+use leptos_router::{path, SsrMode};
 
-/// A page as a lazy route: `cargo leptos build --split` puts its code in WASM chunks of its
-/// own, fetched when the page is first shown (the server-rendered HTML preloads the chunks of
-/// the page the browser lands on), so a first visit downloads the shell and one page.
-///
-/// The page's data is loaded by the page itself once its chunk is there: on a client-side
-/// navigation that is a chunk fetch, then the data fetch (the chunks are small and cached).
-macro_rules! lazy_page {
-    ($route:ident, $page:ident) => {
-        pub struct $route;
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                $route
-            }
-            fn view(_this: Self) -> AnyView {
-                view! { <$page /> }.into_any()
-            }
-        }
-    };
-}
+/// Every console page: the paths it is shown at, and its islands — the `#[island(lazy)]`
+/// components that are all of its code the browser runs (the rest of a page is HTML from the
+/// server, and its code never reaches the WASM). `cargo leptos build --split` puts each lazy
+/// island in WASM chunks of its own, named in the split manifest `<island>_loader_<hash>` (the
+/// component's name in snake case); the server preloads the chunks of the page it renders. A
+/// server test checks these paths against the route table.
+pub const CONSOLE_PAGES: &[(&str, &[&str])] = &[
+    (crate::urls::HOME, &[]),
+    (crate::urls::CREDENTIALS, &["credentials_manager"]),
+    (crate::urls::IAM, &["members_manager"]),
+    ("/iam/users", &["members_manager"]),
+    ("/iam/service-accounts", &["service_accounts_manager"]),
+    (
+        crate::urls::IAM_API_KEYS,
+        &["api_keys_manager", "token_policy_card"],
+    ),
+    (crate::urls::IAM_AUDIT, &[]),
+    (crate::urls::IAM_IDENTITY_PROVIDER, &["idp_status"]),
+    (crate::urls::IAM_EMERGENCY_REVOKE, &["revoke_form"]),
+];
 
-lazy_page!(SignInRoute, SignInPage);
-
-/// Every console page, once: its lazy route, its component, the name wasm-split gives its chunks
-/// (the route's name in snake case, `__<name>_route_view_<hash>` in the split manifest) and the
-/// paths it is shown at. From this list come the routes' types, [`CONSOLE_PAGES`] (the chunk
-/// preloads) and [`prefetch_pages`]; the route table in [`App`] names the same routes, and a
-/// server test checks that its console paths are exactly these.
-macro_rules! console_pages {
-    ($($route:ident => $page:ident, $chunk:literal, [$($path:literal),+];)+) => {
-        $(lazy_page!($route, $page);)+
-
-        /// Console pages by path, with the name of their chunks in the split manifest.
-        pub const CONSOLE_PAGES: &[(&str, &str)] = &[$($(($path, $chunk),)+)+];
-
-        /// Fetches the chunks of every hydrated console page, one after another. The client
-        /// calls it once the page on show is interactive and the browser is idle, so a later
-        /// navigation does not wait for a chunk (they are content-hashed and cached for a year).
-        /// The [`STATIC_PAGES`] never run it and are never built in the browser: they are not
-        /// hydrated, and prefetch the shell and Home's chunks through `<link rel="prefetch">`.
-        #[cfg(feature = "hydrate")]
-        pub async fn prefetch_pages() {
-            $(
-                if ![$($path),+].iter().any(|path| STATIC_PAGES.contains(path)) {
-                    $route::preload().await;
-                }
-            )+
-        }
-    };
-}
-
-console_pages! {
-    HomeRoute => HomePage, "home", ["/"];
-    CredentialsRoute => CredentialsPage, "credentials", ["/credentials"];
-    IamRoute => IamPage, "iam", ["/iam", "/iam/users"];
-    ServiceAccountsRoute => ServiceAccountsPage, "service_accounts", ["/iam/service-accounts"];
-    ApiKeysRoute => ApiKeysPage, "api_keys", ["/iam/api-keys"];
-    AuditRoute => AuditPage, "audit", ["/iam/audit"];
-    IdentityProviderRoute => IdentityProviderPage, "identity_provider", ["/iam/identity-provider"];
-    EmergencyRevokeRoute => EmergencyRevokePage, "emergency_revoke", ["/iam/emergency-revoke"];
-}
-
-/// The WASM chunks of the console page at `path` and the chunk loader's URL, from the split
-/// manifest (`None` for a path that is no console page, or a build without `--split`).
+/// The WASM chunks of the islands of the console page at `path` and the chunk loader's URL, from
+/// the split manifest (`None` for a page without islands or a path that is no console page, or a
+/// build without `--split`).
 #[cfg(feature = "ssr")]
 fn page_chunks(path: &str) -> Option<(Vec<String>, String)> {
     let manifest = use_context::<leptos::WasmSplitManifest>()?;
-    let (_, name) = CONSOLE_PAGES.iter().find(|(page, _)| *page == path)?;
-    let prefix = format!("__{name}_route_view_");
+    let (_, islands) = CONSOLE_PAGES.iter().find(|(page, _)| *page == path)?;
     manifest.0.with_value(|(pkg, chunks, loader)| {
-        chunks
+        let mut wasm: Vec<String> = islands
             .iter()
-            .find(|(key, _)| key.starts_with(&prefix))
-            .map(|(_, modules)| {
-                let wasm: Vec<String> = modules.iter().map(|m| format!("{pkg}/{m}.wasm")).collect();
-                (wasm, format!("{pkg}/{loader}"))
+            .flat_map(|island| {
+                let prefix = format!("{island}_loader_");
+                chunks
+                    .iter()
+                    .filter(move |(key, _)| key.starts_with(&prefix))
+                    .flat_map(|(_, modules)| modules.iter())
             })
+            .map(|m| format!("{pkg}/{m}.wasm"))
+            .collect();
+        wasm.sort();
+        wasm.dedup();
+        (!wasm.is_empty()).then(|| (wasm, format!("{pkg}/{loader}")))
     })
 }
 
-/// Preloads, in `<head>`, the WASM chunks of the console page being rendered, so the browser
-/// fetches them beside the main WASM instead of after it. Leptos does this by itself only for a
-/// lazy route it reaches before the head is written, and that races: even with the page fully
-/// rendered first (`SsrMode::Async`) it missed some pages (seen: the audit log) while it got
-/// others, which then carry each link twice — the same URL and `crossorigin`, so one fetch.
+/// Preloads, in `<head>`, the WASM chunks of the islands of the console page being rendered, so
+/// the browser fetches them beside the main WASM instead of after hydrating it. Leptos does this
+/// by itself only for a lazy function it reaches before the head is written, and that races:
+/// where it does, each link is there twice — the same URL and `crossorigin`, so one fetch.
 #[cfg(feature = "ssr")]
 fn preload_page_chunks() {
     use leptos_meta::Link;
@@ -191,12 +156,11 @@ pub fn stylesheet_href(_: &LeptosOptions) -> &'static str {
     "/pkg/gatehouse.css"
 }
 
-/// Pages with nothing to hydrate: the sign-in page (a link to the IdP and two lines of text) and
-/// the audit log (a table, a GET form and links; its state is in the address). They are sent
-/// without the hydration script: a first visit there downloads no WASM before it is usable. They
-/// ask the browser instead to prefetch, at idle priority, what the rest of the console needs
-/// (the shell and Home's chunks, where signing in lands), so the next page starts from the cache.
-/// Links to them are page loads (`rel="external"`), so the browser never builds them itself.
+/// Pages with no island to hydrate: the sign-in page (a link to the IdP and two lines of text)
+/// and the audit log (a table, a GET form and links; its state is in the address). They are sent
+/// without the hydration script: a first visit there downloads no WASM at all. They ask the
+/// browser instead to prefetch, at idle priority, the main WASM and its JS, so the next page
+/// starts from the cache.
 pub const STATIC_PAGES: &[&str] = &[crate::urls::SIGN_IN, crate::urls::IAM_AUDIT];
 
 /// Whether the page being rendered is one of the [`STATIC_PAGES`].
@@ -206,17 +170,11 @@ fn is_static_page() -> bool {
         .is_some_and(|parts| STATIC_PAGES.contains(&parts.uri.path()))
 }
 
-/// What a static page prefetches (see [`is_static_page`]); needs the split manifest, which
-/// `HydrationScripts` provides as context.
+/// What a static page prefetches (see [`is_static_page`]).
 #[cfg(feature = "ssr")]
 fn console_prefetch(options: &LeptosOptions) -> Vec<String> {
     let files = bundle_files(options);
-    let mut hrefs = vec![files.js.clone(), files.wasm.clone()];
-    if let Some((wasm, loader)) = page_chunks(crate::urls::HOME) {
-        hrefs.push(loader);
-        hrefs.extend(wasm);
-    }
-    hrefs
+    vec![files.js.clone(), files.wasm.clone()]
 }
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -224,23 +182,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     crate::server::csp::provide_request_nonce();
     #[cfg(feature = "ssr")]
     let (hydration, prefetch) = if is_static_page() {
-        // `HydrationScripts` provides the split manifest as context; built in an owner of its
-        // own here, it serves the prefetch list without Leptos (or `preload_page_chunks`)
-        // also preloading the page's own chunks, which this page never runs.
-        let prefetch = Owner::new().with(|| {
-            let _ = view! { <HydrationScripts options=options.clone() /> };
-            console_prefetch(&options)
-        });
-        (None, prefetch)
+        (None, console_prefetch(&options))
     } else {
         (
-            Some(view! { <HydrationScripts options=options.clone() /> }),
+            Some(view! { <HydrationScripts options=options.clone() islands=true /> }),
             Vec::new(),
         )
     };
     #[cfg(not(feature = "ssr"))]
     let (hydration, prefetch) = (
-        Some(view! { <HydrationScripts options=options.clone() /> }),
+        Some(view! { <HydrationScripts options=options.clone() islands=true /> }),
         Vec::<String>::new(),
     );
     view! {
@@ -275,17 +226,17 @@ pub fn App() -> impl IntoView {
         } />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/signin") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
-                    <Route path=path!("") view={Lazy::<HomeRoute>::new()} />
-                    <Route path=path!("credentials") view={Lazy::<CredentialsRoute>::new()} />
-                    <Route path=path!("iam") view={Lazy::<IamRoute>::new()} />
-                    <Route path=path!("iam/users") view={Lazy::<IamRoute>::new()} />
-                    <Route path=path!("iam/service-accounts") view={Lazy::<ServiceAccountsRoute>::new()} />
-                    <Route path=path!("iam/api-keys") view={Lazy::<ApiKeysRoute>::new()} />
-                    <Route path=path!("iam/audit") view={Lazy::<AuditRoute>::new()} />
-                    <Route path=path!("iam/identity-provider") view={Lazy::<IdentityProviderRoute>::new()} />
-                    <Route path=path!("iam/emergency-revoke") view={Lazy::<EmergencyRevokeRoute>::new()} />
+                    <Route path=path!("") view=HomePage />
+                    <Route path=path!("credentials") view=CredentialsPage />
+                    <Route path=path!("iam") view=IamPage />
+                    <Route path=path!("iam/users") view=IamPage />
+                    <Route path=path!("iam/service-accounts") view=ServiceAccountsPage />
+                    <Route path=path!("iam/api-keys") view=ApiKeysPage />
+                    <Route path=path!("iam/audit") view=AuditPage />
+                    <Route path=path!("iam/identity-provider") view=IdentityProviderPage />
+                    <Route path=path!("iam/emergency-revoke") view=EmergencyRevokePage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { DEV_CONSOLE, openUserMenu, ownerToken, signInWithDevIdp, userMenu } from './fixtures';
+import { DEV_CONSOLE, openUserMenu, ownerToken, signInWithDevIdp, userMenu, settled } from './fixtures';
 
 // axe-core on every page of the console, light and dark, desktop and a 390×844 phone: zero
 // violations of WCAG 2.1 A/AA (and axe's best practices). Pages are shown with data in them
@@ -28,6 +28,7 @@ const OWNER_PAGES = [
 
 async function signInAs(page: Page, name: string) {
   await page.goto(`${DEV_CONSOLE}/`);
+  await settled(page);
   await signInWithDevIdp(page, name);
   await expect(page.getByTestId('user-menu')).toBeVisible();
 }
@@ -73,6 +74,7 @@ for (const scheme of SCHEMES) {
       const page = await context.newPage();
 
       await page.goto(`${DEV_CONSOLE}/signin`);
+      await settled(page);
       await expectPageReady(page);
       await expectNoViolations(page, `/signin (${scheme}, ${viewport.name})`);
 
@@ -84,15 +86,18 @@ for (const scheme of SCHEMES) {
       try {
         for (const path of OWNER_PAGES) {
           await page.goto(`${DEV_CONSOLE}${path}`);
+          await settled(page);
           await expectPageReady(page);
           await expectNoViolations(page, `${path} (${scheme}, ${viewport.name})`);
         }
         // The user menu open.
         await page.goto(`${DEV_CONSOLE}/`);
+        await settled(page);
         await openUserMenu(page);
         await expectNoViolations(page, `user menu (${scheme}, ${viewport.name})`);
         // A dialog open: the personal token shown once.
         await page.goto(`${DEV_CONSOLE}/credentials`);
+        await settled(page);
         await page.getByRole('button', { name: 'Create token' }).click();
         await expect(page.getByRole('dialog')).toBeVisible();
         await expectNoViolations(page, `token dialog (${scheme}, ${viewport.name})`);
@@ -105,6 +110,7 @@ for (const scheme of SCHEMES) {
         })).newPage();
         await signInAs(collaborator, 'Grace Hopper');
         await collaborator.goto(`${DEV_CONSOLE}/iam/service-accounts`);
+        await settled(collaborator);
         await expectPageReady(collaborator);
         await expectNoViolations(collaborator, `owner-only page as collaborator (${scheme}, ${viewport.name})`);
       } finally {
@@ -128,7 +134,7 @@ test('the user menu works from the keyboard: open, follow a link, Escape returns
   await expect(panel.getByRole('link', { name: 'Credentials' })).toBeFocused();
   await page.keyboard.press('Tab');
   await expect(panel.getByRole('link', { name: 'Users & IAM' })).toBeFocused();
-  // Hydrated handlers: Enter follows the link client-side and closes the menu behind it.
+  // Enter follows the link: the next page, its menu closed.
   await expect(async () => {
     await page.keyboard.press('Enter');
     await expect(page).toHaveURL(`${DEV_CONSOLE}/iam`, { timeout: 1000 });
@@ -153,6 +159,7 @@ test('on a 390 px phone the header is one slim row and wide tables scroll inside
   const page = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
   await signInAs(page, 'Ada Lovelace');
   await page.goto(`${DEV_CONSOLE}/iam`);
+  await settled(page);
   await expect(page.getByTestId('member-table')).toBeVisible();
   const header = await page.locator('header.topbar').boundingBox();
   const tabs = await page.locator('nav.tabs').boundingBox();

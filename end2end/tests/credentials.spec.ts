@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { DEV_CONSOLE, signInWithDevIdp } from './fixtures';
+import { DEV_CONSOLE, signInWithDevIdp, settled } from './fixtures';
 
 async function apiMe(token: string) {
   return fetch(`${DEV_CONSOLE}/api/v1/users/me`, { headers: { Authorization: `Bearer ${token}` } });
@@ -15,6 +15,7 @@ async function readNewToken(page: Page) {
 test('a collaborator creates a token, uses it, and revokes all credentials', async ({ page, context }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: DEV_CONSOLE });
   await page.goto(`${DEV_CONSOLE}/credentials`);
+  await settled(page);
   await signInWithDevIdp(page, 'Alan Turing');
   await expect(page.getByRole('heading', { name: 'Credentials' })).toBeVisible();
   await expect(page.getByTestId('no-tokens')).toBeVisible();
@@ -53,6 +54,7 @@ test('a collaborator creates a token, uses it, and revokes all credentials', asy
 
 test('a personal token can expire on a chosen date; a date in the past is refused on the form', async ({ page }) => {
   await page.goto(`${DEV_CONSOLE}/credentials`);
+  await settled(page);
   await signInWithDevIdp(page, 'Ada Lovelace');
   await page.waitForSelector('body[data-hydrated]');
   await page.getByLabel('Name (optional)').fill('until a date');
@@ -77,6 +79,7 @@ test('a personal token can expire on a chosen date; a date in the past is refuse
 
 test('a dialog takes the focus, keeps it inside, closes on Escape and gives it back', async ({ page }) => {
   await page.goto(`${DEV_CONSOLE}/credentials`);
+  await settled(page);
   await signInWithDevIdp(page, 'Grace Hopper');
   const opener = page.getByRole('button', { name: 'Revoke all credentials' });
   const dialog = page.getByRole('dialog', { name: 'Revoke all credentials?' });
@@ -105,6 +108,7 @@ test('without a clipboard (plain http), Copy selects the token and says to press
     Object.defineProperty(Navigator.prototype, 'clipboard', { get: () => undefined, configurable: true });
   });
   await page.goto(`${DEV_CONSOLE}/credentials`);
+  await settled(page);
   await signInWithDevIdp(page, 'Alan Turing');
   await expect(page.getByRole('heading', { name: 'Credentials' })).toBeVisible();
   await page.getByLabel('Name (optional)').fill('no clipboard');
@@ -123,6 +127,7 @@ test('without a clipboard (plain http), Copy selects the token and says to press
 test('destructive buttons keep a readable contrast in dark mode (WCAG AA, 4.5:1)', async ({ page }) => {
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.goto(`${DEV_CONSOLE}/credentials`);
+  await settled(page);
   await signInWithDevIdp(page, 'Grace Hopper');
   const button = page.getByRole('button', { name: 'Revoke all credentials' });
   await expect(button).toBeVisible();

@@ -17,18 +17,38 @@ export const SIMPLESAML_USERS = {
 
 // --- act ---
 
+/**
+ * Waits until the page on show can be used: the console is server HTML with islands (its
+ * interactive parts) that the browser hydrates once idle, after every page load — a click before
+ * that would be lost. The toast region, the last island of every console page, marks the body
+ * when it is hydrated; pages without islands, or sent without the WASM, are usable at once.
+ */
+export async function settled(page: Page) {
+  await page.waitForLoadState('load');
+  await page.waitForFunction(
+    () =>
+      document.body.hasAttribute('data-hydrated') ||
+      !document.querySelector('leptos-island') ||
+      !document.querySelector('script[type="module"]'),
+  );
+}
+
 /** From the console's sign-in page, through SimpleSAMLphp's login form, back to the console. */
 export async function signInWithSimpleSaml(page: Page, user: { username: string; password: string }) {
   await page.getByRole('link', { name: 'Sign in with SSO' }).click();
   await page.locator('#username').fill(user.username);
   await page.locator('#password').fill(user.password);
   await page.locator('#submit_button').click();
+  await page.waitForURL((url) => url.port !== String(PORTS.simpleSaml));
+  await settled(page);
 }
 
 /** From the console's sign-in page, through the built-in development IdP. */
 export async function signInWithDevIdp(page: Page, displayName: string) {
   await page.getByRole('link', { name: 'Sign in with SSO' }).click();
   await page.getByRole('button', { name: `Sign in as ${displayName}` }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/dev-idp/'));
+  await settled(page);
 }
 
 /** Through the user menu (the icon in the header), as a user would. */
@@ -52,8 +72,7 @@ export async function openUserMenu(page: Page) {
 /** A personal token made on the Credentials page by whoever is signed in (for setting up data quickly). */
 export async function ownerToken(page: Page) {
   await page.goto(`${DEV_CONSOLE}/credentials`);
-  // Hydration is asynchronous (it waits for the page's WASM chunks): a click before it would be lost.
-  await page.waitForSelector('body[data-hydrated]');
+  await settled(page);
   await page.getByLabel('Name (optional)').fill('e2e setup');
   await page.getByRole('button', { name: 'Create token' }).click();
   const token = ((await page.getByTestId('new-token').textContent()) ?? '').trim();

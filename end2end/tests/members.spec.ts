@@ -1,11 +1,12 @@
 import { expect, test, type Browser } from '@playwright/test';
-import { DEV_CONSOLE, expectSignedInAs, signInWithDevIdp } from './fixtures';
+import { DEV_CONSOLE, expectSignedInAs, signInWithDevIdp, settled } from './fixtures';
 
 /** Signs a demo user in once in a separate browser, so they are a member. */
 async function signInOnce(browser: Browser, name: string) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(`${DEV_CONSOLE}/signin`);
+  await settled(page);
   await signInWithDevIdp(page, name);
   await expect(page.getByTestId('user-email')).toBeVisible();
   return { context, page };
@@ -16,6 +17,7 @@ test('an owner changes a collaborator role and removes a member', async ({ page,
   const alan = await signInOnce(browser, 'Alan Turing');
 
   await page.goto(`${DEV_CONSOLE}/iam`);
+  await settled(page);
   await signInWithDevIdp(page, 'Ada Lovelace');
   const table = page.getByTestId('member-table');
   const graceRow = table.locator('tr[data-email="grace@example.com"]');
@@ -45,6 +47,7 @@ test('an owner changes a collaborator role and removes a member', async ({ page,
 
   // Alan's session ended on the server: his next page load goes to sign-in.
   await alan.page.goto(`${DEV_CONSOLE}/`);
+  await settled(alan.page);
   await expect(alan.page).toHaveURL(/\/signin/);
   // The IdP still lets him in, but Gatehouse does not, and says why.
   await signInWithDevIdp(alan.page, 'Alan Turing');
@@ -62,6 +65,7 @@ test('an owner changes a collaborator role and removes a member', async ({ page,
   await expect(page.getByRole('status')).toContainText('Allowed back');
   await expect(removed).toHaveCount(0);
   await alan.page.goto(`${DEV_CONSOLE}/`);
+  await settled(alan.page);
   await signInWithDevIdp(alan.page, 'Alan Turing');
   await expectSignedInAs(alan.page, { email: 'alan@example.com', role: 'collaborator', org: 'Acme ML (dev)' });
   await grace.context.close();
@@ -70,6 +74,7 @@ test('an owner changes a collaborator role and removes a member', async ({ page,
 
 test('a collaborator sees the members but no owner controls, and the server refuses them', async ({ page }) => {
   await page.goto(`${DEV_CONSOLE}/iam`);
+  await settled(page);
   await signInWithDevIdp(page, 'Alan Turing');
   await expect(page.getByTestId('member-table')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Remove' })).toHaveCount(0);

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { DEV_CONSOLE, ownerToken, signInWithDevIdp } from './fixtures';
+import { DEV_CONSOLE, ownerToken, signInWithDevIdp, settled } from './fixtures';
 
 // --- act ---
 
@@ -13,6 +13,7 @@ async function api(token: string, method: string, path: string, body?: unknown) 
 
 async function signInAs(page: Page, name: string, path: string) {
   await page.goto(`${DEV_CONSOLE}${path}`);
+  await settled(page);
   await signInWithDevIdp(page, name);
   await expect(page).toHaveURL(`${DEV_CONSOLE}${path}`);
   await expect(page.getByTestId('user-email')).toBeVisible();
@@ -78,7 +79,9 @@ test('the audit page lists what happened, filters by email, and the keys view pa
 
     // The audit log is a plain page (no WASM): its filter and page are in the address.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users & IAM' }).click();
+    await settled(page);
     await page.getByRole('navigation', { name: 'Users & IAM' }).getByRole('link', { name: 'Audit log' }).click();
+    await settled(page);
     const audit = page.getByTestId('audit-table');
     await expect(audit.getByRole('row', { name: /api_key\.created/ }).first()).toBeVisible();
     expect(await page.locator('script[type="module"]').count()).toBe(0);
@@ -114,6 +117,7 @@ test('the audit page lists what happened, filters by email, and the keys view pa
 
     // The keys view, filtered to one account: 51 keys are two pages of 50 and 1.
     await page.goto(`${DEV_CONSOLE}/iam/api-keys`);
+    await settled(page);
     await page.getByLabel('Service account email').fill(`${paged}@`);
     await page.getByRole('button', { name: 'Filter' }).click();
     const rows = page.locator('table tbody tr');
@@ -134,6 +138,7 @@ test('the identity provider page shows owners the IdP, its certificates and the 
   const owner = await (await browser.newContext()).newPage();
   await signInAs(owner, 'Ada Lovelace', '/iam');
   await owner.getByRole('navigation', { name: 'Users & IAM' }).getByRole('link', { name: 'Identity provider' }).click();
+  await settled(owner);
   await expect(owner).toHaveURL(`${DEV_CONSOLE}/iam/identity-provider`);
   await expect(owner.getByTestId('idp-entity-id')).toHaveText(`${DEV_CONSOLE}/dev-idp/metadata`);
   const certificates = owner.getByTestId('idp-certificates');
@@ -160,6 +165,7 @@ test('emergency revoke shows a live count and revokes only after the organizatio
   const key: string = created.result.token;
 
   await page.goto(`${DEV_CONSOLE}/iam/emergency-revoke`);
+  await settled(page);
   await expect(page.getByTestId('revoke-preview')).toHaveText('Name at least one condition.');
   await page.getByLabel('Keys').selectOption('service_account');
   await page.getByLabel('Created by (email, optional)').fill('ada@example.com');

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { DEV_CONSOLE, signInWithDevIdp } from './fixtures';
+import { DEV_CONSOLE, signInWithDevIdp, settled } from './fixtures';
 
 async function apiStatus(key: string) {
   const response = await fetch(`${DEV_CONSOLE}/api/v1/users/me`, { headers: { Authorization: `Bearer ${key}` } });
@@ -27,6 +27,7 @@ async function closeDialog(page: Page) {
 test('an owner runs a service account through its whole life', async ({ page, context }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: DEV_CONSOLE });
   await page.goto(`${DEV_CONSOLE}/iam/service-accounts`);
+  await settled(page);
   await signInWithDevIdp(page, 'Ada Lovelace');
   await expect(page.getByTestId('no-service-accounts')).toContainText('identity for a production integration');
 
@@ -52,6 +53,7 @@ test('an owner runs a service account through its whole life', async ({ page, co
 
   // The account's key count links to the keys view, filtered by its email; revoke that one key.
   await row.getByTestId('active-keys').getByRole('link').click();
+  await settled(page);
   await expect(page).toHaveURL(/\/iam\/api-keys\?email=/);
   await expect(page.getByLabel('Service account email')).toHaveValue(email);
   const keyRow = page.locator(`tr[data-key="${key.slice(-6)}"]`);
@@ -65,6 +67,7 @@ test('an owner runs a service account through its whole life', async ({ page, co
 
   // Two more keys, then "Revoke all keys".
   await page.getByRole('navigation', { name: 'Users & IAM' }).getByRole('link', { name: 'Service accounts' }).click();
+  await settled(page);
   const second = await createKey(page, 'etl-prod');
   await closeDialog(page);
   const third = await createKey(page, 'etl-prod');
@@ -87,11 +90,13 @@ test('an owner runs a service account through its whole life', async ({ page, co
 
 test('a collaborator sees no service-account controls and the server refuses them', async ({ page }) => {
   await page.goto(`${DEV_CONSOLE}/iam/service-accounts`);
+  await settled(page);
   await signInWithDevIdp(page, 'Alan Turing');
   await expect(page.getByTestId('owners-only')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Create service account' })).toHaveCount(0);
   for (const tab of ['API keys', 'Audit log']) {
     await page.getByRole('navigation', { name: 'Users & IAM' }).getByRole('link', { name: tab }).click();
+    await settled(page);
     await expect(page.getByTestId('owners-only')).toBeVisible();
   }
   // Same origin, as the console itself would send it: the refusal is the owner check's.
@@ -105,6 +110,7 @@ test('a collaborator sees no service-account controls and the server refuses the
 
 test('a key made with an expiry and networks is rotated with an overlap', async ({ page }) => {
   await page.goto(`${DEV_CONSOLE}/iam/service-accounts`);
+  await settled(page);
   await signInWithDevIdp(page, 'Ada Lovelace');
   // The form acts through the WASM: typing before hydration would be lost.
   await page.waitForSelector('body[data-hydrated]');
@@ -125,6 +131,7 @@ test('a key made with an expiry and networks is rotated with an overlap', async 
   expect(await apiStatus(old)).toBe(200);
 
   await page.goto(`${DEV_CONSOLE}/iam/api-keys`);
+  await settled(page);
   await page.getByLabel('Service account email').fill(`${account}@`);
   await page.getByRole('button', { name: 'Filter' }).click();
   const row = page.locator(`tr[data-key="${old.slice(-6)}"]`);
@@ -145,6 +152,7 @@ test('a key made with an expiry and networks is rotated with an overlap', async 
 
   // Leave no account behind for the next test.
   await page.goto(`${DEV_CONSOLE}/iam/service-accounts`);
+  await settled(page);
   await page.locator(`tr[data-name="${account}"]`).getByRole('button', { name: 'Delete' }).click();
   await page.getByRole('dialog').getByRole('button', { name: `Delete ${account}` }).click();
   await expect(page.locator(`tr[data-name="${account}"]`)).toHaveCount(0);
@@ -152,6 +160,7 @@ test('a key made with an expiry and networks is rotated with an overlap', async 
 
 test('the create form resets after success and keeps a taken name on the field', async ({ page }) => {
   await page.goto(`${DEV_CONSOLE}/iam/service-accounts`);
+  await settled(page);
   await signInWithDevIdp(page, 'Ada Lovelace');
   const account = `dup-${Date.now().toString(36)}`;
   const name = page.getByLabel('Name', { exact: true });
@@ -184,6 +193,7 @@ test('the create form resets after success and keeps a taken name on the field',
 test('on a 390 px phone, dialogs fit the screen and long emails wrap', async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${DEV_CONSOLE}/iam/service-accounts`);
+  await settled(page);
   await signInWithDevIdp(page, 'Ada Lovelace');
   const account = `a-rather-long-service-account-name-${Date.now().toString(36)}`;
   await expect(async () => {
@@ -220,6 +230,7 @@ test('on a 390 px phone, dialogs fit the screen and long emails wrap', async ({ 
 
 test('keyboard only: create an account and a key, close the shown-once dialog, revoke all keys, delete', async ({ page }) => {
   await page.goto(`${DEV_CONSOLE}/iam/service-accounts`);
+  await settled(page);
   await signInWithDevIdp(page, 'Ada Lovelace');
   await page.waitForSelector('body[data-hydrated]');
   const account = `kbd-${Date.now().toString(36)}`;

@@ -5,6 +5,7 @@ import {
   SIMPLESAML_USERS,
   expectOnSignInPage,
   expectSignedInAs,
+  settled,
   signInWithSimpleSaml,
   signOut,
 } from './fixtures';
@@ -20,6 +21,7 @@ test.describe('SimpleSAMLphp with encrypted assertions and Single Logout', () =>
       await route.continue();
     });
     await page.goto(`${SIMPLESAML_CONSOLE}/`);
+    await settled(page);
     await signInWithSimpleSaml(page, SIMPLESAML_USERS.collaborator);
     await expectSignedInAs(page, {
       email: SIMPLESAML_USERS.collaborator.email,
@@ -34,6 +36,7 @@ test.describe('SimpleSAMLphp with encrypted assertions and Single Logout', () =>
 
   test('signing out in the console ends the SimpleSAMLphp session too (SP-initiated SLO)', async ({ page }) => {
     await page.goto(`${SIMPLESAML_CONSOLE}/credentials`);
+    await settled(page);
     await signInWithSimpleSaml(page, SIMPLESAML_USERS.owner);
     await expect(page.getByRole('heading', { name: 'Credentials' })).toBeVisible();
 
@@ -54,6 +57,7 @@ test.describe('SimpleSAMLphp with encrypted assertions and Single Logout', () =>
 
   test('signing out at SimpleSAMLphp ends the console session (IdP-initiated SLO)', async ({ page }) => {
     await page.goto(`${SIMPLESAML_CONSOLE}/credentials`);
+    await settled(page);
     await signInWithSimpleSaml(page, SIMPLESAML_USERS.collaborator);
     await expect(page.getByRole('heading', { name: 'Credentials' })).toBeVisible();
 
@@ -63,11 +67,13 @@ test.describe('SimpleSAMLphp with encrypted assertions and Single Logout', () =>
     });
     const returnTo = encodeURIComponent(`${SIMPLESAML_CONSOLE}/signin`);
     await page.goto(`${SIMPLESAML}/saml2/idp/SingleLogoutService.php?ReturnTo=${returnTo}`);
+    await settled(page);
     await expectOnSignInPage(page);
     expect(visited.some((u) => u.startsWith(`${SIMPLESAML_CONSOLE}/saml/slo?SAMLRequest=`))).toBe(true);
 
     // The console session ended on the server: its pages ask for sign-in again.
     await page.goto(`${SIMPLESAML_CONSOLE}/credentials`);
+    await settled(page);
     await expectOnSignInPage(page);
   });
 });

@@ -1,10 +1,6 @@
 use leptos::prelude::*;
 
 /// The tabs of Users & IAM. `active` is the path of the current tab.
-///
-/// The audit log is a page load, not a client-side navigation: the server sends it as plain
-/// HTML without the WASM bundle (`app::is_static_page`), which the browser would otherwise
-/// build from the page's chunks.
 #[component]
 pub fn IamTabs(active: &'static str) -> impl IntoView {
     let tabs = [
@@ -21,7 +17,6 @@ pub fn IamTabs(active: &'static str) -> impl IntoView {
                 let current = href == active;
                 view! {
                     <a href=href class=if current { "tab active" } else { "tab" }
-                        rel=(href == crate::urls::IAM_AUDIT).then_some("external")
                         aria-current=current.then_some("page")>{label}</a>
                 }
             }).collect_view()}

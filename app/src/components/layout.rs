@@ -1,37 +1,28 @@
 //! The signed-in console frame: header (organization, who you are, sign out) and navigation.
 //! The server sends a browser without a session to sign-in before this renders (the page
-//! middleware), and hands it the signed-in member, which the page carries for hydration: the
-//! frame shows without a request and without waiting.
+//! middleware), and hands it the signed-in member. Plain HTML: none of it is an island, so none
+//! of it is in the WASM (the user menu is the browser's own popover).
 use crate::components::error_box::ErrorBox;
 use crate::error::AppError;
 use crate::model::{Me, Role};
 use crate::urls;
-use crate::wire::Wire;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
 /// The signed-in member as the page middleware found them for this request.
-#[cfg(feature = "ssr")]
 fn signed_in_member() -> Result<Me, AppError> {
-    use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Me>().cloned())
-        .ok_or(AppError::Unauthorized)
-}
-
-/// Only reached when the frame is first built in the browser instead of hydrated (a client-side
-/// navigation into the console from a page outside it): the server renders it instead.
-#[cfg(not(feature = "ssr"))]
-fn signed_in_member() -> Result<Me, AppError> {
-    let _ = window().location().reload();
-    Err(AppError::Unauthorized)
+    #[cfg(feature = "ssr")]
+    let member = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Me>().cloned());
+    // The browser never renders the frame (it is no island).
+    #[cfg(not(feature = "ssr"))]
+    let member = None;
+    member.ok_or(AppError::Unauthorized)
 }
 
 #[component]
 pub fn ConsoleLayout() -> impl IntoView {
-    let me =
-        SharedValue::<Result<Me, AppError>, Wire>::new_with_encoding(signed_in_member).into_inner();
-    let toast = super::toast::provide_toast();
-    match me {
+    match signed_in_member() {
         Ok(me) => {
             provide_context(me.clone());
             let warning = me.idp_warning.then(|| view! {
@@ -46,7 +37,7 @@ pub fn ConsoleLayout() -> impl IntoView {
                     {warning}
                     <Outlet />
                 </main>
-                <super::toast::ToastRegion toast />
+                <super::toast::ToastRegion />
             }
             .into_any()
         }
@@ -97,18 +88,10 @@ fn initials(display_name: &str, email: &str) -> String {
 }
 
 /// The user icon: who you are, and the way to Credentials, Users & IAM and Sign out. A native
-/// popover (`popovertarget`), so the browser does the menu's work with or without the WASM
-/// bundle (before hydration, and on the pages sent without it): a click, Enter or Space opens
-/// it; Escape or a click elsewhere closes it, Escape returning focus to the icon. Following one
-/// of its links closes it too (a client-side navigation would otherwise leave it open).
+/// popover (`popovertarget`): a click, Enter or Space opens it; Escape or a click elsewhere
+/// closes it, Escape returning focus to the icon — the browser's work, no script of ours.
 #[component]
 fn UserMenu(me: Me, role_class: &'static str) -> impl IntoView {
-    let panel = NodeRef::<leptos::html::Div>::new();
-    let close = move |_| {
-        if let Some(panel) = panel.get_untracked() {
-            let _ = panel.hide_popover();
-        }
-    };
     let avatar = initials(&me.display_name, &me.email);
     let label = format!("Account menu for {}", me.email);
     view! {
@@ -118,15 +101,15 @@ fn UserMenu(me: Me, role_class: &'static str) -> impl IntoView {
                 <span class="email" data-testid="user-email">{me.email.clone()}</span>
                 <span class=role_class data-testid="user-role">{me.role.as_str()}</span>
             </button>
-            <div id=USER_MENU_PANEL class="usermenu-panel" popover="auto" node_ref=panel>
+            <div id=USER_MENU_PANEL class="usermenu-panel" popover="auto">
                 <p class="usermenu-who">
                     <strong>{me.display_name.clone()}</strong><br/>
                     <span class="hint">{me.email.clone()}</span><br/>
                     <span class="hint">{me.org_name.clone()}</span>
                 </p>
                 <ul>
-                    <li><A href=urls::CREDENTIALS on:click=close>"Credentials"</A></li>
-                    <li><A href=urls::IAM on:click=close>"Users & IAM"</A></li>
+                    <li><a href=urls::CREDENTIALS>"Credentials"</a></li>
+                    <li><a href=urls::IAM>"Users & IAM"</a></li>
                 </ul>
                 <form method="post" action=urls::LOGOUT class="signout">
                     <button type="submit" class="btn btn-quiet">"Sign out"</button>

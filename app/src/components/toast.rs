@@ -1,35 +1,33 @@
-//! Success feedback: one polite live region at the bottom of the console. A page says what
+//! Success feedback: one polite live region at the bottom of the console. An island says what
 //! just happened with [`say`]; screen readers announce it, and it fades after a few seconds.
 use leptos::prelude::*;
 
-/// The message on show, if any.
-#[derive(Clone, Copy)]
-pub struct Toast(RwSignal<Option<String>>);
-
-/// Makes the toast available to every page below; call once in the layout.
-pub fn provide_toast() -> Toast {
-    let toast = Toast(RwSignal::new(None));
-    provide_context(toast);
-    toast
+thread_local! {
+    /// The message on show. One per page: islands share the WASM instance but not context, so
+    /// this is a thread-local rather than a context value. On the server it stays empty (see
+    /// [`say`]), so nothing said for one request can show in another's page.
+    static TOAST: ArcRwSignal<Option<String>> = ArcRwSignal::new(None);
 }
 
-/// Shows `message` as the latest success.
+/// Shows `message` as the latest success. Only in the browser: on the server (where nothing
+/// calls it — actions run in the browser) it does nothing, since the thread-local outlives a
+/// request.
 pub fn say(message: impl Into<String>) {
-    if let Some(Toast(signal)) = use_context::<Toast>() {
+    #[cfg(not(feature = "hydrate"))]
+    let _ = message;
+    #[cfg(feature = "hydrate")]
+    {
+        let signal = TOAST.with(|t| t.clone());
         signal.set(Some(message.into()));
-        #[cfg(feature = "hydrate")]
-        {
-            let shown = signal.get_untracked();
-            set_timeout(
-                move || {
-                    // Only the same message goes away: a newer one stays its full time.
-                    if signal.get_untracked() == shown {
-                        signal.set(None);
-                    }
-                },
-                std::time::Duration::from_secs(6),
-            );
-        }
+        let shown = signal.get_untracked();
+        set_timeout(
+            move || {
+                if signal.get_untracked() == shown {
+                    signal.set(None);
+                }
+            },
+            std::time::Duration::from_secs(6),
+        );
     }
 }
 
@@ -42,9 +40,17 @@ pub fn count(n: u64, one: &str, many: &str) -> String {
     }
 }
 
-#[component]
-pub fn ToastRegion(toast: Toast) -> impl IntoView {
-    let Toast(signal) = toast;
+/// The toast region, and (being the last island on every console page, hydrated last) the mark
+/// that the page is interactive.
+#[island]
+pub fn ToastRegion() -> impl IntoView {
+    let signal = TOAST.with(|t| t.clone());
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(|| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <div class="toast-region" role="status" aria-live="polite" data-testid="toast">
             {move || signal.get().map(|m| view! { <div class="toast">{m}</div> })}

@@ -19,22 +19,23 @@ use leptos_meta::Title;
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
     let is_owner = use_context::<Me>().is_some_and(|m| m.role == Role::Owner);
+    let email = leptos_router::hooks::use_query_map()
+        .with_untracked(|q| q.get("email"))
+        .unwrap_or_default();
     view! {
         <Title text="API keys" />
         <h1>"Users & IAM"</h1>
         <IamTabs active="/iam/api-keys" />
-        {if is_owner { view! { <ApiKeysManager /><TokenPolicyCard /> }.into_any() } else { view! { <OwnersOnly what="API keys" /> }.into_any() }}
+        {if is_owner { view! { <ApiKeysManager email /><TokenPolicyCard /> }.into_any() } else { view! { <OwnersOnly what="API keys" /> }.into_any() }}
     }
 }
 
-#[component]
-fn ApiKeysManager() -> impl IntoView {
+#[island(lazy)]
+fn ApiKeysManager(email: String) -> impl IntoView {
     let revoke = ServerAction::<RevokeApiKey>::new();
     let rotate = ServerAction::<RotateApiKey>::new();
     // `?email=` (a service account's row links here) pre-fills the filter.
-    let from_link = leptos_router::hooks::use_query_map()
-        .with_untracked(|q| q.get("email"))
-        .unwrap_or_default();
+    let from_link = email;
     let filter = RwSignal::new(from_link);
     let stale_only = RwSignal::new(false);
     let pages = RwSignal::new(vec![None::<String>]);
@@ -170,7 +171,7 @@ fn ApiKeysManager() -> impl IntoView {
 }
 
 /// Owners: the longest a personal token may live (empty: no maximum).
-#[component]
+#[island(lazy)]
 fn TokenPolicyCard() -> impl IntoView {
     let save = ServerAction::<SetTokenPolicy>::new();
     let policy = crate::wire::resource(move || save.version().get(), |_| get_token_policy());

@@ -31,6 +31,16 @@ use leptos_meta::Title;
 
 #[component]
 pub fn CredentialsPage() -> impl IntoView {
+    view! {
+        <Title text="Credentials" />
+        <h1>"Credentials"</h1>
+        <CredentialsManager />
+    }
+}
+
+/// Your tokens and what you do with them (an island: it lists again after an action).
+#[island(lazy)]
+fn CredentialsManager() -> impl IntoView {
     let create = ServerAction::<CreateMyToken>::new();
     let revoke_all = ServerAction::<RevokeAllMyCredentials>::new();
     let tokens = crate::wire::resource(
@@ -58,8 +68,6 @@ pub fn CredentialsPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Credentials" />
-        <h1>"Credentials"</h1>
         <p class="lead">
             "Personal tokens let the " <code>"gatehouse"</code> " CLI and scripts act as you. "
             "Send one as " <code>"Authorization: Bearer …"</code> " or set " <code>"GATEHOUSE_CLI_TOKEN"</code> "."

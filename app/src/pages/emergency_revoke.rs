@@ -34,7 +34,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     }
 }
 
-#[component]
+#[island(lazy)]
 fn RevokeForm(org_name: String) -> impl IntoView {
     let kind = RwSignal::new(KeyKind::All);
     let before = RwSignal::new(String::new());

@@ -27,9 +27,19 @@ enum Pending {
 #[component]
 pub fn IamPage() -> impl IntoView {
     let me = use_context::<Me>();
-    let is_owner = me.as_ref().map(|m| m.role == Role::Owner).unwrap_or(false);
+    let is_owner = me.as_ref().is_some_and(|m| m.role == Role::Owner);
     let my_id = me.map(|m| m.user_id).unwrap_or_default();
+    view! {
+        <Title text="Users & IAM" />
+        <h1>"Users & IAM"</h1>
+        <IamTabs active="/iam/users" />
+        <MembersManager is_owner my_id />
+    }
+}
 
+/// The members list and what owners do to members (an island: it lists again after an action).
+#[island(lazy)]
+fn MembersManager(is_owner: bool, my_id: String) -> impl IntoView {
     let change_role = ServerAction::<ChangeRole>::new();
     let rotate = ServerAction::<RotateUserKey>::new();
     let remove = ServerAction::<RemoveUser>::new();
@@ -73,9 +83,6 @@ pub fn IamPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Users & IAM" />
-        <h1>"Users & IAM"</h1>
-        <IamTabs active="/iam/users" />
         <section class="card">
             <p class="hint">
                 "Members are created when they first sign in through SSO. "

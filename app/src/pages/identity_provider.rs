@@ -27,7 +27,7 @@ pub fn IdentityProviderPage() -> impl IntoView {
     }
 }
 
-#[component]
+#[island(lazy)]
 fn IdpStatus() -> impl IntoView {
     let status = crate::wire::resource(|| (), |_| get_identity_provider());
     view! {

@@ -36,7 +36,7 @@ pub fn ServiceAccountsPage() -> impl IntoView {
     }
 }
 
-#[component]
+#[island(lazy)]
 fn ServiceAccountsManager() -> impl IntoView {
     let create = ServerAction::<CreateServiceAccount>::new();
     let create_key = ServerAction::<CreateApiKey>::new();

@@ -16,6 +16,7 @@ on_both_backends!(
     concurrent_key_creation_racing_revoke_all_loses_nothing,
     every_owner_server_function_refuses_collaborators_and_anonymous_callers,
     emergency_revoke_takes_exactly_the_matching_keys_in_one_audited_step,
+    a_hostile_filter_in_the_address_stays_data_in_the_keys_island,
 );
 
 /// An owner's token, for the API.
@@ -856,5 +857,38 @@ async fn emergency_revoke_takes_exactly_the_matching_keys_in_one_audited_step(ba
         grace_browser.me(None).await.status(),
         200,
         "sessions are not keys"
+    );
+}
+
+/// The keys view takes its filter from the address (`?email=`, what a service account's row
+/// links to) and hands it to its island as a prop, serialised into the page: a crafted link
+/// cannot end the attribute that carries it, nor start a script.
+async fn a_hostile_filter_in_the_address_stays_data_in_the_keys_island(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (owner, _) = app.member_with_token("ada@example.com").await;
+    let hostile = r#"x"'><script>alert(1)</script>"#;
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("email", hostile)
+        .finish();
+    let response = owner
+        .client
+        .get(owner.url(&format!("/iam/api-keys?{query}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("<leptos-island"),
+        "the keys view is an island"
+    );
+    assert!(
+        !html.contains("<script>alert(1)"),
+        "the filter went out unescaped"
+    );
+    assert!(!html.contains(r#"'><script"#));
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "the filter is in the page as text"
     );
 }
