@@ -156,18 +156,31 @@ pub fn stylesheet_href(_: &LeptosOptions) -> &'static str {
     "/pkg/gatehouse.css"
 }
 
-/// Pages with no island to hydrate: the sign-in page (a link to the IdP and two lines of text)
-/// and the audit log (a table, a GET form and links; its state is in the address). They are sent
-/// without the hydration script: a first visit there downloads no WASM at all. They ask the
-/// browser instead to prefetch, at idle priority, the main WASM and its JS, so the next page
-/// starts from the cache.
-pub const STATIC_PAGES: &[&str] = &[crate::urls::SIGN_IN, crate::urls::IAM_AUDIT];
+/// Whether the page at `path` has islands to hydrate. Pages without (Home, the audit log — a
+/// table, a GET form and links, its state in the address —, and every page outside
+/// [`CONSOLE_PAGES`]: sign-in, not found) are sent without the island script: a first visit there
+/// downloads no WASM at all. They ask the browser instead to prefetch, at idle priority, the main
+/// WASM and its JS, so the next page starts from the cache.
+pub fn has_islands(path: &str) -> bool {
+    CONSOLE_PAGES
+        .iter()
+        .any(|(page, islands)| *page == path && !islands.is_empty())
+}
 
-/// Whether the page being rendered is one of the [`STATIC_PAGES`].
+/// Whether the page being rendered has islands (see [`has_islands`]); the browser never renders
+/// a page, so there it has none.
+pub fn rendering_page_with_islands() -> bool {
+    #[cfg(feature = "ssr")]
+    let rendering =
+        use_context::<http::request::Parts>().is_some_and(|parts| has_islands(parts.uri.path()));
+    #[cfg(not(feature = "ssr"))]
+    let rendering = false;
+    rendering
+}
+
 #[cfg(feature = "ssr")]
 fn is_static_page() -> bool {
-    use_context::<http::request::Parts>()
-        .is_some_and(|parts| STATIC_PAGES.contains(&parts.uri.path()))
+    !rendering_page_with_islands()
 }
 
 /// What a static page prefetches (see [`is_static_page`]).
@@ -240,5 +253,20 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
             </Routes>
         </Router>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_islands;
+
+    #[test]
+    fn only_pages_listing_islands_get_the_island_script() {
+        assert!(has_islands("/iam/service-accounts"));
+        assert!(has_islands("/iam/users"));
+        assert!(!has_islands("/"), "Home is links and facts");
+        assert!(!has_islands("/iam/audit"), "the audit log is read-only");
+        assert!(!has_islands("/signin"));
+        assert!(!has_islands("/no/such/page"));
     }
 }

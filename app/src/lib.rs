@@ -27,6 +27,6 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     // Sets up the reactive root; Leptos' island script then hydrates each `<leptos-island>` in
     // document order, fetching a lazy island's chunks first. The last island of every console
-    // page (the toast region) marks the page interactive.
+    // page that has islands (the toast region) marks the page interactive.
     leptos::mount::hydrate_islands();
 }

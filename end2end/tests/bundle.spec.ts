@@ -65,9 +65,9 @@ test('a page load fetches only its own islands’ chunks, preloaded in its head'
   expect(main.map((e) => e.transferSize), 'the main WASM came from the cache').toEqual([0]);
 });
 
-// The sign-in page has nothing to hydrate: it is sent without the hydration script and prefetches
-// the main WASM, so the console after the IdP starts from the cache.
-test('the sign-in page runs no WASM and prefetches the console’s main WASM', async ({ page }) => {
+// The sign-in page and Home have nothing to hydrate: they are sent without the island script and
+// prefetch the main WASM, so the first page with islands after the IdP starts from the cache.
+test('the sign-in page and Home run no WASM and prefetch the console’s main WASM', async ({ page }) => {
   await page.goto(`${DEV_CONSOLE}/signin`, { waitUntil: 'networkidle' });
   expect(await page.locator('script[type="module"]').count()).toBe(0);
   const mainWasm = /^\/pkg\/gatehouse\.[\w-]{22}\.wasm$/;
@@ -80,6 +80,10 @@ test('the sign-in page runs no WASM and prefetches the console’s main WASM', a
   await page.getByRole('link', { name: 'Sign in with SSO' }).click();
   await page.getByRole('button', { name: 'Sign in as Ada Lovelace' }).click();
   await page.waitForURL(`${DEV_CONSOLE}/`);
+  await expect(page.getByRole('heading', { name: 'Welcome, Ada' })).toBeVisible();
+  expect(await page.locator('script[type="module"]').count()).toBe(0);
+  expect(await page.locator('leptos-island').count()).toBe(0);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Credentials' }).click();
   await page.waitForSelector('body[data-hydrated]');
   const transferred = await page.evaluate(
     (source) =>

@@ -20,16 +20,13 @@ export const SIMPLESAML_USERS = {
 /**
  * Waits until the page on show can be used: the console is server HTML with islands (its
  * interactive parts) that the browser hydrates once idle, after every page load — a click before
- * that would be lost. The toast region, the last island of every console page, marks the body
- * when it is hydrated; pages without islands, or sent without the WASM, are usable at once.
+ * that would be lost. The toast region, the last island of every page that has islands, marks the
+ * body when it is hydrated; pages without islands (sent without the WASM) are usable at once.
  */
 export async function settled(page: Page) {
   await page.waitForLoadState('load');
   await page.waitForFunction(
-    () =>
-      document.body.hasAttribute('data-hydrated') ||
-      !document.querySelector('leptos-island') ||
-      !document.querySelector('script[type="module"]'),
+    () => document.body.hasAttribute('data-hydrated') || !document.querySelector('leptos-island'),
   );
 }
 

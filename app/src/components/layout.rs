@@ -37,7 +37,7 @@ pub fn ConsoleLayout() -> impl IntoView {
                     {warning}
                     <Outlet />
                 </main>
-                <super::toast::ToastRegion />
+                {crate::app::rendering_page_with_islands().then(|| view! { <super::toast::ToastRegion /> })}
             }
             .into_any()
         }

@@ -40,7 +40,8 @@ pub fn count(n: u64, one: &str, many: &str) -> String {
     }
 }
 
-/// The toast region, and (being the last island on every console page, hydrated last) the mark
+/// The toast region, and (being the last island on every console page with islands, hydrated
+/// last) the mark
 /// that the page is interactive.
 #[island]
 pub fn ToastRegion() -> impl IntoView {

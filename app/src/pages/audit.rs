@@ -3,7 +3,7 @@
 //! A document, not an application: the filter and the page are in the address (`?email=` and
 //! `?pages=`, so a filtered view can be bookmarked or sent to a colleague), the filter is a
 //! plain GET form and "Older"/"Newer" are links. Nothing here needs the WASM bundle, so the
-//! server sends this page without it (`app::is_static_page`): a first visit downloads none.
+//! server sends this page without it (`app::has_islands`): a first visit downloads none.
 use crate::api::service_accounts::list_audit;
 use crate::components::error_box::ErrorBox;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || urls::safe_next_path(query.read().get("next").as_deref());
-    // Not a resource: the page is never hydrated (`app::STATIC_PAGES`), so nothing it loads is
+    // Not a resource: the page is never hydrated (it has no islands: `app::has_islands`), so nothing it loads is
     // serialised into it for a browser that will not read it.
     view! {
         <Title text="Sign in" />
