@@ -68,7 +68,8 @@ pub fn api_keys_for(email: &str) -> String {
     format!("{IAM_API_KEYS}?email={}", encode_query_value(email))
 }
 
-fn encode_query_value(value: &str) -> String {
+/// Percent-encodes a query value (all but unreserved characters and `/`).
+pub fn encode_query_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         match b {

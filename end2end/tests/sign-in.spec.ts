@@ -69,8 +69,8 @@ test.describe('signing in through the built-in development IdP', () => {
     expect(errors).toEqual([]);
   });
 
-  // The console frame is rendered by the server (it carries who is signed in); from a page outside
-  // it, the way in is a page load, never a frame built in the browser without a member.
+  // The 404 page is outside the console frame (which the server renders with who is signed in); its
+  // link leads back into it.
   test('an unknown address answers 404 and its link leads into the console', async ({ page }) => {
     await page.goto(`${DEV_CONSOLE}/`);
     await settled(page);

@@ -55,7 +55,7 @@ impl AuditView {
     pub fn href(&self) -> String {
         let mut query = Vec::new();
         if !self.email.is_empty() {
-            query.push(format!("email={}", percent_encode(&self.email)));
+            query.push(format!("email={}", urls::encode_query_value(&self.email)));
         }
         if !self.pages.is_empty() {
             query.push(format!("pages={}", self.pages.join(",")));
@@ -85,19 +85,6 @@ impl AuditView {
             pages: rest.to_vec(),
         })
     }
-}
-
-/// Percent-encodes a query value (everything but unreserved characters).
-fn percent_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]

@@ -14,7 +14,7 @@ pub fn NotFound() -> impl IntoView {
             <section class="card narrow">
                 <h1>"Page not found"</h1>
                 <p>"There is nothing at this address."</p>
-                <a class="btn" rel="external" href=urls::HOME>"Go to the console"</a>
+                <a class="btn" href=urls::HOME>"Go to the console"</a>
             </section>
         </main>
     }

@@ -273,8 +273,8 @@ async fn require_session_for_pages(
 ) -> Response {
     if request.method() == axum::http::Method::GET && urls::is_console_page(request.uri().path()) {
         match auth::session_user(&state.app, &session).await {
-            // The console layout renders who is signed in from this (no second lookup, and no
-            // request from the browser for it: the page carries it for hydration).
+            // The console layout renders who is signed in from this (no second lookup; the
+            // frame is server HTML, so nothing of it goes to the browser but the page).
             Ok(Some(user)) => {
                 request.extensions_mut().insert(auth::me(&state.app, user));
             }
