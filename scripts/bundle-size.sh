@@ -12,7 +12,7 @@
 # command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUDGET_KIB="${GATEHOUSE_BUNDLE_BUDGET_KIB:-300}"
+BUDGET_KIB="${GATEHOUSE_BUNDLE_BUDGET_KIB:-285}"
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 site="$target_dir/bundle-size-site"
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"

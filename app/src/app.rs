@@ -23,12 +23,12 @@ pub const CONSOLE_PAGES: &[(&str, &[&str])] = &[
     (crate::urls::IAM, &["members_manager"]),
     ("/iam/users", &["members_manager"]),
     ("/iam/service-accounts", &["service_accounts_manager"]),
-    (
-        crate::urls::IAM_API_KEYS,
-        &["api_keys_manager", "token_policy_card"],
-    ),
+    (crate::urls::IAM_API_KEYS, &["api_keys_manager"]),
     (crate::urls::IAM_AUDIT, &[]),
-    (crate::urls::IAM_IDENTITY_PROVIDER, &["idp_status"]),
+    (
+        crate::urls::IAM_IDENTITY_PROVIDER,
+        &["copy_metadata_button"],
+    ),
     (crate::urls::IAM_EMERGENCY_REVOKE, &["revoke_form"]),
 ];
 

@@ -46,7 +46,7 @@ test('a page load fetches only its own islands’ chunks, preloaded in its head'
   }
 
   // Every page's HTML preloads its islands' chunks beside the main WASM; Home has none.
-  for (const [path, name] of [['/iam/service-accounts', 'service_accounts_manager'], ['/iam/api-keys', 'token_policy_card']]) {
+  for (const [path, name] of [['/iam/service-accounts', 'service_accounts_manager'], ['/iam/identity-provider', 'copy_metadata_button']]) {
     const html = await (await page.request.get(`${DEV_CONSOLE}${path}`)).text();
     const head = html.slice(0, html.indexOf('</head>'));
     expect(head, path).toMatch(new RegExp(`<link[^>]*rel="preload"[^>]*split_${name}_loader_|<link[^>]*split_${name}_loader_[^>]*rel="preload"`));

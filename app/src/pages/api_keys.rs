@@ -26,7 +26,7 @@ pub fn ApiKeysPage() -> impl IntoView {
         <Title text="API keys" />
         <h1>"Users & IAM"</h1>
         <IamTabs active="/iam/api-keys" />
-        {if is_owner { view! { <ApiKeysManager email /><TokenPolicyCard /> }.into_any() } else { view! { <OwnersOnly what="API keys" /> }.into_any() }}
+        {if is_owner { view! { <ApiKeysManager email /> }.into_any() } else { view! { <OwnersOnly what="API keys" /> }.into_any() }}
     }
 }
 
@@ -167,11 +167,12 @@ fn ApiKeysManager(email: String) -> impl IntoView {
                     on_cancel=Callback::new(move |_| pending.set(None)) />
             }
         })}
+        <TokenPolicyCard />
     }
 }
 
 /// Owners: the longest a personal token may live (empty: no maximum).
-#[island(lazy)]
+#[component]
 fn TokenPolicyCard() -> impl IntoView {
     let save = ServerAction::<SetTokenPolicy>::new();
     let policy = crate::wire::resource(move || save.version().get(), |_| get_token_policy());

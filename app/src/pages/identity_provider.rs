@@ -27,19 +27,23 @@ pub fn IdentityProviderPage() -> impl IntoView {
     }
 }
 
-#[island(lazy)]
+/// The identity provider as the server sees it: server HTML (nothing here changes in the
+/// browser), with one island, the button that copies the SP metadata.
+#[component]
 fn IdpStatus() -> impl IntoView {
-    let status = crate::wire::resource(|| (), |_| get_identity_provider());
-    view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match status.await {
-                    Ok(idp) => view! { <IdpDetails idp /> }.into_any(),
-                    Err(error) => view! { <ErrorBox error /> }.into_any(),
-                }
-            })}
-        </Transition>
-    }
+    let details = Suspend::new(async move {
+        match get_identity_provider().await {
+            Ok(idp) => view! { <IdpDetails idp /> }.into_any(),
+            Err(error) => view! { <ErrorBox error /> }.into_any(),
+        }
+    });
+    view! { <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>{details}</Suspense> }
+}
+
+/// "Copy XML" for the SP metadata shown below it.
+#[island(lazy)]
+fn CopyMetadataButton(xml: String) -> impl IntoView {
+    view! { <CopyButton text=xml target_id="sp-metadata-xml" label="Copy XML" /> }
 }
 
 #[component]
@@ -107,7 +111,7 @@ fn IdpDetails(idp: IdentityProvider) -> impl IntoView {
                 <dt>"Metadata URL"</dt><dd><code data-testid="sp-metadata-url">{idp.sp_metadata_url.clone()}</code></dd>
             </dl>
             <div class="actions">
-                <CopyButton text=xml_for_copy target_id="sp-metadata-xml" label="Copy XML" />
+                <CopyMetadataButton xml=xml_for_copy />
                 <a class="btn btn-quiet" href=urls::SAML_METADATA download="gatehouse-sp-metadata.xml">"Download XML"</a>
             </div>
             <pre class="xml" id="sp-metadata-xml" data-testid="sp-metadata-xml" tabindex="0">{xml}</pre>
