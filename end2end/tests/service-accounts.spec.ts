@@ -267,3 +267,38 @@ test('keyboard only: create an account and a key, close the shown-once dialog, r
   await page.keyboard.press('Enter');
   await expect(row).toHaveCount(0);
 });
+
+// A page's controls work once its island has hydrated. Submitted before that, a form does nothing
+// (`method="dialog"` outside a dialog) rather than reload the page; once the island is there the
+// form works. (Hydration sets the field from the island's
+// state, so text typed before it is not kept.)
+test('a form submitted before its island hydrates does not reload the page, and works after', async ({ page }) => {
+  await page.goto(`${DEV_CONSOLE}/iam/service-accounts`);
+  await signInWithDevIdp(page, 'Ada Lovelace');
+  // Hold back the island's chunks on the next load.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\/pkg\/split_service_accounts_manager_loader_/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.reload();
+  const account = `early-${Date.now().toString(36)}`;
+  const name = page.getByLabel('Name', { exact: true });
+  await name.fill(account);
+  await name.press('Enter');
+  await page.waitForTimeout(300);
+  await expect(page).toHaveURL(`${DEV_CONSOLE}/iam/service-accounts`);
+  await expect(name).toHaveValue(account);
+  expect(await page.locator('body[data-hydrated]').count()).toBe(0);
+
+  release();
+  await settled(page);
+  await name.fill(account);
+  await page.getByRole('button', { name: 'Create service account' }).click();
+  await expect(page.locator(`tr[data-name="${account}"]`)).toBeVisible();
+  // Leave the shared console as it was.
+  await page.locator(`tr[data-name="${account}"]`).getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: `Delete ${account}` }).click();
+  await expect(page.locator(`tr[data-name="${account}"]`)).toHaveCount(0);
+});

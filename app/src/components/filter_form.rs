@@ -18,7 +18,7 @@ pub fn FilterForm(
         pages.set(vec![None]);
     };
     view! {
-        <form class="inline-form" role="search" on:submit=move |ev| {
+        <form method="dialog" class="inline-form" role="search" on:submit=move |ev| {
             ev.prevent_default();
             apply(typed.get_untracked().trim().to_string());
         }>

@@ -70,7 +70,7 @@ pub fn CreateKeyDialog(
             <div class="modal" role="dialog" aria-modal="true" aria-labelledby="create-key-title"
                 node_ref=dialog on:keydown=keys>
                 <h2 id="create-key-title">{heading}</h2>
-                <form class="stacked-form" on:submit=submit>
+                <form method="dialog" class="stacked-form" on:submit=submit>
                     <label for="key-name">"Name (optional)"</label>
                     <input id="key-name" type="text" maxlength="100" placeholder="e.g. ci-deploy"
                         prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />

@@ -196,7 +196,7 @@ fn TokenPolicyCard() -> impl IntoView {
                                     Some(d) => format!("Personal tokens must expire within {d} days."),
                                     None => "Personal tokens may live forever.".to_string(),
                                 }}</p>
-                                <form class="inline-form" on:submit=move |ev| {
+                                <form method="dialog" class="inline-form" on:submit=move |ev| {
                                     ev.prevent_default();
                                     let text = days.get_untracked();
                                     let max_days = text.trim().parse::<i64>().ok();

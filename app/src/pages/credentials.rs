@@ -75,7 +75,7 @@ fn CredentialsManager() -> impl IntoView {
 
         <section class="card">
             <h2>"Create a token"</h2>
-            <form class="inline-form" on:submit=move |ev| {
+            <form method="dialog" class="inline-form" on:submit=move |ev| {
                 ev.prevent_default();
                 let expires_at = match expiry_from_choice(&expiry.get_untracked(), &date.get_untracked(), now_unix()) {
                     Ok(at) => at,

@@ -73,7 +73,7 @@ fn RevokeForm(org_name: String) -> impl IntoView {
         <section class="card">
             <h2>"Emergency revoke"</h2>
             <p>"Revoke every live key that matches all of the conditions below — personal CLI tokens and service-account keys alike — in one step. Use it when a laptop is lost, a person leaves in a hurry, or keys made before an incident must die."</p>
-            <form class="stacked-form" on:submit=submit>
+            <form method="dialog" class="stacked-form" on:submit=submit>
                 <label for="er-kind">"Keys"</label>
                 <select id="er-kind" on:change=move |ev| kind.set(match event_target_value(&ev).as_str() {
                     "user" => KeyKind::User,

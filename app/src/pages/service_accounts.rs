@@ -118,7 +118,7 @@ fn ServiceAccountsManager() -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Create a service account"</h2>
-            <form class="inline-form" on:submit=move |ev| {
+            <form method="dialog" class="inline-form" on:submit=move |ev| {
                 ev.prevent_default();
                 touched.set(true);
                 if check_service_account_name(&name.get_untracked()).is_ok() {
