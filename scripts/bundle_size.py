@@ -74,9 +74,10 @@ def main() -> int:
     print(f"{'always loaded':<18} {'':>13} {kib(base):>8} KiB gzip\n")
 
     pages = console_pages()
+    # `service_accounts_manager_loader_<hash>` → `service_accounts_manager`
+    modules_of = {re.sub(r"_loader_\d+$", "", key): modules for key, modules in manifest.items()}
     listed = {island for islands in pages.values() for island in islands}
-    unlisted = [key for key in manifest
-                if re.sub(r"_loader_\d+$", "", key) not in listed]
+    unlisted = sorted(set(modules_of) - listed)
     if unlisted:
         sys.exit(f"islands in the split manifest that no page in CONSOLE_PAGES lists: {unlisted}")
 
@@ -85,8 +86,7 @@ def main() -> int:
         if not islands:
             print(f"{path}: no islands, sent without the island script: 0 KiB")
             continue
-        chunks = sorted({chunk for key, modules in manifest.items()
-                         if re.sub(r"_loader_\d+$", "", key) in islands for chunk in modules})
+        chunks = sorted({chunk for island in islands for chunk in modules_of.get(island, [])})
         size = sum(gz(pkg / f"{chunk}.wasm") for chunk in chunks)
         rows.append((base + size, path, len(chunks), size))
     print("sign-in, not found: no islands: 0 KiB")

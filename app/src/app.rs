@@ -178,12 +178,7 @@ pub fn rendering_page_with_islands() -> bool {
     rendering
 }
 
-#[cfg(feature = "ssr")]
-fn is_static_page() -> bool {
-    !rendering_page_with_islands()
-}
-
-/// What a static page prefetches (see [`is_static_page`]).
+/// What a page without islands prefetches (see [`has_islands`]).
 #[cfg(feature = "ssr")]
 fn console_prefetch(options: &LeptosOptions) -> Vec<String> {
     let files = bundle_files(options);
@@ -194,13 +189,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::server::csp::provide_request_nonce();
     #[cfg(feature = "ssr")]
-    let (hydration, prefetch) = if is_static_page() {
-        (None, console_prefetch(&options))
-    } else {
+    let (hydration, prefetch) = if rendering_page_with_islands() {
         (
             Some(view! { <HydrationScripts options=options.clone() islands=true /> }),
             Vec::new(),
         )
+    } else {
+        (None, console_prefetch(&options))
     };
     #[cfg(not(feature = "ssr"))]
     let (hydration, prefetch) = (

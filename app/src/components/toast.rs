@@ -41,8 +41,7 @@ pub fn count(n: u64, one: &str, many: &str) -> String {
 }
 
 /// The toast region, and (being the last island on every console page with islands, hydrated
-/// last) the mark
-/// that the page is interactive.
+/// last) the mark that the page is interactive.
 #[island]
 pub fn ToastRegion() -> impl IntoView {
     let signal = TOAST.with(|t| t.clone());

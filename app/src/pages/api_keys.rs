@@ -35,8 +35,7 @@ fn ApiKeysManager(email: String) -> impl IntoView {
     let revoke = ServerAction::<RevokeApiKey>::new();
     let rotate = ServerAction::<RotateApiKey>::new();
     // `?email=` (a service account's row links here) pre-fills the filter.
-    let from_link = email;
-    let filter = RwSignal::new(from_link);
+    let filter = RwSignal::new(email);
     let stale_only = RwSignal::new(false);
     let pages = RwSignal::new(vec![None::<String>]);
     let keys = crate::wire::resource(

@@ -95,18 +95,16 @@ fn AuditLog() -> impl IntoView {
     let clear = (!here.email.is_empty()).then(|| {
         view! { <a class="btn btn-quiet" href=urls::IAM_AUDIT>"Clear"</a> }
     });
-    let rows = {
-        let here = here.clone();
-        Suspend::new(async move {
-            let token = here.pages.last().cloned();
-            match list_audit(Some(here.email.clone()), token).await {
-                Ok(page) if page.results.is_empty() => {
-                    view! { <p class="empty">"Nothing recorded yet."</p> }.into_any()
-                }
-                Ok(page) => {
-                    let older = page.next_paging_token.map(|token| here.older(token).href());
-                    let newer = here.newer().map(|view| view.href());
-                    view! {
+    let rows = Suspend::new(async move {
+        let token = here.pages.last().cloned();
+        match list_audit(Some(here.email.clone()), token).await {
+            Ok(page) if page.results.is_empty() => {
+                view! { <p class="empty">"Nothing recorded yet."</p> }.into_any()
+            }
+            Ok(page) => {
+                let older = page.next_paging_token.map(|token| here.older(token).href());
+                let newer = here.newer().map(|view| view.href());
+                view! {
                         <TableScroll label="Audit log"><table class="table" data-testid="audit-table">
                             <thead><tr><th>"Time"</th><th>"Actor"</th><th>"Action"</th><th>"Target"</th><th>"Detail"</th><th>"Source IP"</th><th>"Request id"</th></tr></thead>
                             <tbody>
@@ -129,11 +127,10 @@ fn AuditLog() -> impl IntoView {
                         </nav>
                     }
                     .into_any()
-                }
-                Err(error) => view! { <ErrorBox error /> }.into_any(),
             }
-        })
-    };
+            Err(error) => view! { <ErrorBox error /> }.into_any(),
+        }
+    });
     view! {
         <section class="card">
             <form class="inline-form" role="search" method="get" action=urls::IAM_AUDIT>
