@@ -4,13 +4,18 @@
 
 use leptos::prelude::*;
 
-/// Wraps a `<table>`; `label` names the region for screen readers ("Service accounts").
+/// Wraps a `<table>`; `label` names the region for screen readers ("Service accounts"). The
+/// children keep their type (no `AnyView`): erased, every table would carry code the islands
+/// never run (asynchronous hydration) in the WASM.
 #[component]
-pub fn TableScroll(label: &'static str, children: Children) -> impl IntoView {
+pub fn TableScroll<C: IntoView + 'static>(
+    label: &'static str,
+    children: TypedChildren<C>,
+) -> impl IntoView {
     view! {
         <p class="scroll-hint" aria-hidden="true">"Scroll sideways to see every column →"</p>
         <div class="table-scroll" role="region" aria-label=label tabindex="0">
-            {children()}
+            {children.into_inner()()}
         </div>
     }
 }

@@ -13,6 +13,7 @@ use crate::components::iam_tabs::{IamTabs, OwnersOnly};
 use crate::components::pager::Pager;
 use crate::components::table_scroll::TableScroll;
 use crate::model::{expiry_text, format_timestamp, now_unix, ApiKeyInfo, Me, Role};
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -76,14 +77,14 @@ fn ApiKeysManager(email: String) -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match keys.await {
-                        Ok(page) if page.results.is_empty() => view! {
+                        Ok(page) if page.results.is_empty() => EitherOf3::A(view! {
                             <p class="empty" data-testid="no-keys">
                                 {if filter.get_untracked().is_empty() { "No active keys." } else { "No active keys for that service account." }}
                             </p>
-                        }.into_any(),
+                        }),
                         Ok(page) => {
                             let next = page.next_paging_token.clone();
-                            view! {
+                            EitherOf3::B(view! {
                                 <TableScroll label="API keys"><table class="table" data-testid="key-table">
                                     <thead><tr>
                                         <th>"Owner"</th><th>"Key"</th><th>"Name"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th class="actions">"Actions"</th>
@@ -119,9 +120,9 @@ fn ApiKeysManager(email: String) -> impl IntoView {
                                     </tbody>
                                 </table></TableScroll>
                                 <Pager pages next />
-                            }.into_any()
+                            })
                         }
-                        Err(error) => view! { <ErrorBox error /> }.into_any(),
+                        Err(error) => EitherOf3::C(view! { <ErrorBox error /> }),
                     }
                 })}
             </Transition>
@@ -182,15 +183,15 @@ fn TokenPolicyCard() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match policy.await {
-                        Ok(p) if p.set_by_configuration => view! {
+                        Ok(p) if p.set_by_configuration => EitherOf3::A(view! {
                             <p data-testid="token-policy">{format!(
                                 "Personal tokens expire within {} days (set by GATEHOUSE_PERSONAL_TOKEN_MAX_DAYS).",
                                 p.personal_token_max_days.unwrap_or_default()
                             )}</p>
-                        }.into_any(),
+                        }),
                         Ok(p) => {
                             days.set(p.personal_token_max_days.map(|d| d.to_string()).unwrap_or_default());
-                            view! {
+                            EitherOf3::B(view! {
                                 <p data-testid="token-policy">{match p.personal_token_max_days {
                                     Some(d) => format!("Personal tokens must expire within {d} days."),
                                     None => "Personal tokens may live forever.".to_string(),
@@ -207,9 +208,9 @@ fn TokenPolicyCard() -> impl IntoView {
                                     <button class="btn" type="submit">"Save"</button>
                                 </form>
                                 <p class="hint">"Applies to tokens created from now on; existing tokens keep their expiry."</p>
-                            }.into_any()
+                            })
                         }
-                        Err(error) => view! { <ErrorBox error /> }.into_any(),
+                        Err(error) => EitherOf3::C(view! { <ErrorBox error /> }),
                     }
                 })}
             </Transition>

@@ -26,6 +26,7 @@ fn expiry_choices(max_days: Option<i64>) -> Vec<(String, String)> {
     out.push(("date".to_string(), "On a date…".to_string()));
     out
 }
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -114,7 +115,7 @@ fn CredentialsManager() -> impl IntoView {
             </form>
             <p class="field-error" role="alert" data-testid="expiry-problem">{move || expiry_problem.get()}</p>
             {move || match create_value.get() {
-                Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
+                Some(Err(error)) => Some(view! { <ErrorBox error /> }),
                 _ => None,
             }}
         </section>
@@ -127,10 +128,10 @@ fn CredentialsManager() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match tokens.await {
-                        Ok(list) if list.is_empty() => view! {
+                        Ok(list) if list.is_empty() => EitherOf3::A(view! {
                             <p class="empty" data-testid="no-tokens">"You have no active tokens. Create one to use the CLI or the API."</p>
-                        }.into_any(),
-                        Ok(list) => view! {
+                        }),
+                        Ok(list) => EitherOf3::B(view! {
                             <TableScroll label="Your tokens"><table class="table" data-testid="token-table">
                                 <thead><tr><th>"Name"</th><th>"Token"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th></tr></thead>
                                 <tbody>
@@ -146,13 +147,13 @@ fn CredentialsManager() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table></TableScroll>
-                        }.into_any(),
-                        Err(error) => view! { <ErrorBox error /> }.into_any(),
+                        }),
+                        Err(error) => EitherOf3::C(view! { <ErrorBox error /> }),
                     }
                 })}
             </Transition>
             {move || match revoke_value.get() {
-                Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
+                Some(Err(error)) => Some(view! { <ErrorBox error /> }),
                 _ => None,
             }}
         </section>
@@ -164,7 +165,7 @@ fn CredentialsManager() -> impl IntoView {
             </div>
             <p class="hint">"Ends every console session you have — on this and every other browser or device. Your tokens keep working."</p>
             {move || match sign_out_value.get() {
-                Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
+                Some(Err(error)) => Some(view! { <ErrorBox error /> }),
                 _ => None,
             }}
         </section>

@@ -6,6 +6,7 @@ use crate::components::error_box::ErrorBox;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
 use crate::model::{parse_utc_datetime, KeyKind, Me, Role};
 use crate::urls;
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -112,8 +113,8 @@ fn RevokeForm(org_name: String) -> impl IntoView {
                 </div>
             </form>
             {move || revoke.value().get().map(|result| match result {
-                Ok(n) => view! { <p class="success" role="status" data-testid="revoke-result">{format!("Revoked {}.", plural(n, "key", "keys"))}</p> }.into_any(),
-                Err(error) => view! { <ErrorBox error /> }.into_any(),
+                Ok(n) => Either::Left(view! { <p class="success" role="status" data-testid="revoke-result">{format!("Revoked {}.", plural(n, "key", "keys"))}</p> }),
+                Err(error) => Either::Right(view! { <ErrorBox error /> }),
             })}
         </section>
     }

@@ -13,6 +13,7 @@ use crate::components::pager::Pager;
 use crate::components::table_scroll::TableScroll;
 use crate::components::toast::say;
 use crate::model::{format_timestamp, Me, Member, RemovedMember, Role};
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -97,14 +98,14 @@ fn MembersManager(is_owner: bool, my_id: String) -> impl IntoView {
                     let my_id = my_id.clone();
                     Suspend::new(async move {
                     match members.await {
-                        Ok(page) if page.results.is_empty() => view! {
+                        Ok(page) if page.results.is_empty() => EitherOf3::A(view! {
                             <p class="empty" data-testid="no-members">
                                 {if filter.get_untracked().is_empty() { "No members yet." } else { "No member's email starts with that." }}
                             </p>
-                        }.into_any(),
+                        }),
                         Ok(page) => {
                             let next = page.next_paging_token.clone();
-                            view! {
+                            EitherOf3::B(view! {
                                 <TableScroll label="Members"><table class="table" data-testid="member-table">
                                     <thead><tr>
                                         <th>"Email"</th><th>"Name"</th><th>"Role"</th><th>"Last sign-in"</th>
@@ -137,9 +138,9 @@ fn MembersManager(is_owner: bool, my_id: String) -> impl IntoView {
                                     </tbody>
                                 </table></TableScroll>
                                 <Pager pages next />
-                            }.into_any()
+                            })
                         }
-                        Err(error) => view! { <ErrorBox error /> }.into_any(),
+                        Err(error) => EitherOf3::C(view! { <ErrorBox error /> }),
                     }
                 })}}
             </Transition>
@@ -221,10 +222,10 @@ fn RemovedMembers(removals: RwSignal<usize>) -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match removed.await {
-                        Ok(list) if list.is_empty() => view! {
+                        Ok(list) if list.is_empty() => EitherOf3::A(view! {
                             <p class="empty" data-testid="no-removed-members">"Nobody has been removed."</p>
-                        }.into_any(),
-                        Ok(list) => view! {
+                        }),
+                        Ok(list) => EitherOf3::B(view! {
                             <TableScroll label="Removed members"><table class="table" data-testid="removed-table">
                                 <thead><tr><th>"Email"</th><th>"Removed"</th><th>"By"</th><th class="actions">"Actions"</th></tr></thead>
                                 <tbody>
@@ -243,8 +244,8 @@ fn RemovedMembers(removals: RwSignal<usize>) -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table></TableScroll>
-                        }.into_any(),
-                        Err(error) => view! { <ErrorBox error /> }.into_any(),
+                        }),
+                        Err(error) => EitherOf3::C(view! { <ErrorBox error /> }),
                     }
                 })}
             </Transition>

@@ -12,6 +12,7 @@ use crate::components::table_scroll::TableScroll;
 use crate::components::toast::{count, say};
 use crate::error::AppError;
 use crate::model::{check_service_account_name, format_timestamp, Me, Role, ServiceAccountInfo};
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -147,17 +148,17 @@ fn ServiceAccountsManager() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match accounts.await {
-                        Ok(page) if page.results.is_empty() && pages.with_untracked(|p| p.len() == 1) => view! {
+                        Ok(page) if page.results.is_empty() && pages.with_untracked(|p| p.len() == 1) => EitherOf3::A(view! {
                             <div class="empty" data-testid="no-service-accounts">
                                 <h2>"No service accounts yet"</h2>
                                 <p>"A service account is an identity for a production integration — a CI pipeline, a scheduler, \
                                     a model-serving job — that calls the API with its own keys instead of a person's credentials. \
                                     Its keys keep working when people leave, and you can revoke them without touching anyone's login."</p>
                             </div>
-                        }.into_any(),
+                        }),
                         Ok(page) => {
                             let next = page.next_paging_token.clone();
-                            view! {
+                            EitherOf3::B(view! {
                                 <TableScroll label="Service accounts"><table class="table" data-testid="service-account-table">
                                     <thead><tr>
                                         <th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Active keys"</th><th>"Created"</th><th class="actions">"Actions"</th>
@@ -188,9 +189,9 @@ fn ServiceAccountsManager() -> impl IntoView {
                                     </tbody>
                                 </table></TableScroll>
                                 <Pager pages next />
-                            }.into_any()
+                            })
                         }
-                        Err(error) => view! { <ErrorBox error /> }.into_any(),
+                        Err(error) => EitherOf3::C(view! { <ErrorBox error /> }),
                     }
                 })}
             </Transition>
