@@ -121,20 +121,26 @@ pub fn ConfirmDialog(
     }
 }
 
-/// Copies `text` to the clipboard; where the browser offers no clipboard (plain http beyond
-/// this machine), selects the element with id `target_id` instead. Returns whether it copied.
-pub fn copy_or_select(text: &str, target_id: &str) -> bool {
+/// Copies the text of the element with id `target_id` to the clipboard; where the browser
+/// offers no clipboard (plain http beyond this machine), selects that text instead. Returns
+/// whether it copied.
+pub fn copy_or_select(target_id: &str) -> bool {
     #[cfg(feature = "hydrate")]
     {
         let Some(window) = web_sys::window() else {
             return false;
         };
+        let text = window
+            .document()
+            .and_then(|d| d.get_element_by_id(target_id))
+            .and_then(|e| e.text_content())
+            .unwrap_or_default();
         let navigator = window.navigator();
         let has_clipboard = js_sys::Reflect::get(&navigator, &"clipboard".into())
             .map(|v| !v.is_undefined() && !v.is_null())
             .unwrap_or(false);
         if has_clipboard && window.is_secure_context() {
-            let _ = navigator.clipboard().write_text(text);
+            let _ = navigator.clipboard().write_text(&text);
             return true;
         }
         if let (Some(document), Ok(Some(selection))) = (window.document(), window.get_selection()) {
@@ -151,7 +157,7 @@ pub fn copy_or_select(text: &str, target_id: &str) -> bool {
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        let _ = (text, target_id);
+        let _ = target_id;
         false
     }
 }
@@ -160,7 +166,6 @@ pub fn copy_or_select(text: &str, target_id: &str) -> bool {
 /// clipboard, the text is selected and the user told to press Ctrl+C.
 #[component]
 pub fn CopyButton(
-    #[prop(into)] text: String,
     target_id: &'static str,
     #[prop(into, default = "Copy".to_string())] label: String,
     #[prop(optional)] quiet: bool,
@@ -168,7 +173,7 @@ pub fn CopyButton(
     let outcome = RwSignal::new(None::<bool>);
     view! {
         <button class=if quiet { "btn btn-quiet" } else { "btn" }
-            on:click=move |_| outcome.set(Some(copy_or_select(&text, target_id)))>
+            on:click=move |_| outcome.set(Some(copy_or_select(target_id)))>
             {move || if outcome.get() == Some(true) { "Copied".to_string() } else { label.clone() }}
         </button>
         {move || (outcome.get() == Some(false)).then(|| view! {
@@ -185,9 +190,7 @@ pub fn NewTokenDialog(
     #[prop(into)] heading: String,
     on_close: Callback<()>,
 ) -> impl IntoView {
-    let secret = token.token.clone();
     let export_line = format!("export GATEHOUSE_CLI_TOKEN={}", token.token);
-    let export_copy = export_line.clone();
     let dialog = NodeRef::<Div>::new();
     let keys = modal_keys(dialog, on_close);
     view! {
@@ -202,12 +205,12 @@ pub fn NewTokenDialog(
                 </p>
                 <div class="secret-row">
                     <code class="secret" id="new-token-secret" data-testid="new-token">{token.token.clone()}</code>
-                    <CopyButton text=secret target_id="new-token-secret" />
+                    <CopyButton target_id="new-token-secret" />
                 </div>
                 <p class="hint">"To use it with the CLI:"</p>
                 <div class="secret-row">
                     <code class="secret" id="new-token-export" data-testid="export-line">{export_line}</code>
-                    <CopyButton text=export_copy target_id="new-token-export" label="Copy line" quiet=true />
+                    <CopyButton target_id="new-token-export" label="Copy line" quiet=true />
                 </div>
                 <div class="modal-actions">
                     <button class="btn btn-primary" on:click=move |_| on_close.run(())>

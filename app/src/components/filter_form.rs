@@ -26,12 +26,12 @@ pub fn FilterForm(
             <input id=id type="search" placeholder=placeholder prop:value=move || typed.get()
                 on:input=move |ev| typed.set(event_target_value(&ev)) />
             <button class="btn" type="submit">"Filter"</button>
-            <Show when=move || !filter.get().is_empty()>
+            {move || (!filter.get().is_empty()).then(|| view! {
                 <button class="btn btn-quiet" type="button" on:click=move |_| {
                     typed.set(String::new());
                     apply(String::new());
                 }>"Clear"</button>
-            </Show>
+            })}
         </form>
     }
 }

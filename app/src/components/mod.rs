@@ -1,6 +1,7 @@
 pub mod dialogs;
 pub mod error_box;
 pub mod filter_form;
+pub mod handover;
 pub mod iam_tabs;
 pub mod key_form;
 pub mod layout;

@@ -9,6 +9,7 @@ use crate::api::service_accounts::{list_api_keys, RevokeApiKey, RotateApiKey};
 use crate::components::dialogs::{ConfirmDialog, NewTokenDialog};
 use crate::components::error_box::ErrorBox;
 use crate::components::filter_form::FilterForm;
+use crate::components::handover::handed_over;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
 use crate::components::pager::Pager;
 use crate::components::table_scroll::TableScroll;
@@ -20,23 +21,26 @@ use leptos_meta::Title;
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
     let is_owner = use_context::<Me>().is_some_and(|m| m.role == Role::Owner);
-    let email = leptos_router::hooks::use_query_map()
-        .with_untracked(|q| q.get("email"))
-        .unwrap_or_default();
     view! {
         <Title text="API keys" />
         <h1>"Users & IAM"</h1>
         <IamTabs active="/iam/api-keys" />
-        {if is_owner { view! { <ApiKeysManager email /> }.into_any() } else { view! { <OwnersOnly what="API keys" /> }.into_any() }}
+        {if is_owner { view! { <ApiKeysManager /> }.into_any() } else { view! { <OwnersOnly what="API keys" /> }.into_any() }}
     }
 }
 
+/// `?email=` (a service account's row links here) pre-fills the filter; it is handed over in
+/// `#api-keys`' attributes.
 #[island(lazy)]
-fn ApiKeysManager(email: String) -> impl IntoView {
+fn ApiKeysManager() -> impl IntoView {
+    let email = handed_over("api-keys", "email", || {
+        leptos_router::hooks::use_query_map()
+            .with_untracked(|q| q.get("email"))
+            .unwrap_or_default()
+    });
     let revoke = ServerAction::<RevokeApiKey>::new();
     let rotate = ServerAction::<RotateApiKey>::new();
-    // `?email=` (a service account's row links here) pre-fills the filter.
-    let filter = RwSignal::new(email);
+    let filter = RwSignal::new(email.clone());
     let stale_only = RwSignal::new(false);
     let pages = RwSignal::new(vec![None::<String>]);
     let keys = crate::wire::resource(
@@ -64,7 +68,7 @@ fn ApiKeysManager(email: String) -> impl IntoView {
         }
     });
     view! {
-        <section class="card">
+        <section class="card" id="api-keys" data-email=email>
             <FilterForm filter pages id="key-filter" label="Service account email"
                 placeholder="exact or prefix, e.g. etl-" />
             <label class="check">

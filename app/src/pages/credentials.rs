@@ -170,7 +170,7 @@ fn CredentialsManager() -> impl IntoView {
             }}
         </section>
 
-        <Show when=move || confirming_sign_out.get()>
+        {move || confirming_sign_out.get().then(|| view! {
             <ConfirmDialog
                 title="Sign out everywhere?".to_string()
                 message="Every browser session you have ends now, this one included. You will need to sign in again.".to_string()
@@ -178,9 +178,9 @@ fn CredentialsManager() -> impl IntoView {
                 on_confirm=Callback::new(move |_| { confirming_sign_out.set(false); sign_out_all.dispatch(SignOutEverywhere {}); })
                 on_cancel=Callback::new(move |_| confirming_sign_out.set(false))
             />
-        </Show>
+        })}
 
-        <Show when=move || confirming.get()>
+        {move || confirming.get().then(|| view! {
             <ConfirmDialog
                 title="Revoke all credentials?".to_string()
                 message="Every token you have stops working immediately, everywhere it is used. One new token is issued and shown once.".to_string()
@@ -188,7 +188,7 @@ fn CredentialsManager() -> impl IntoView {
                 on_confirm=Callback::new(move |_| { confirming.set(false); revoke_all.dispatch(RevokeAllMyCredentials {}); })
                 on_cancel=Callback::new(move |_| confirming.set(false))
             />
-        </Show>
+        })}
         {move || match create_value.get() {
             Some(Ok(token)) => Some(view! {
                 <NewTokenDialog token heading="Your new token" on_close=Callback::new(move |_| create_value.set(None)) />

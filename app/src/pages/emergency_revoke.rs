@@ -3,6 +3,7 @@
 //! to confirm. The server re-checks both the role and the name.
 use crate::api::service_accounts::{revoke_matching_keys, RevokeMatchingKeys};
 use crate::components::error_box::ErrorBox;
+use crate::components::handover::handed_over;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
 use crate::model::{parse_utc_datetime, KeyKind, Me, Role};
 use crate::urls;
@@ -12,15 +13,13 @@ use leptos_meta::Title;
 
 #[component]
 pub fn EmergencyRevokePage() -> impl IntoView {
-    let me = use_context::<Me>();
-    let is_owner = me.as_ref().is_some_and(|m| m.role == Role::Owner);
-    let org_name = me.map(|m| m.org_name).unwrap_or_default();
+    let is_owner = use_context::<Me>().is_some_and(|m| m.role == Role::Owner);
     view! {
         <Title text="Emergency revoke" />
         <h1>"Users & IAM"</h1>
         <IamTabs active=urls::IAM_EMERGENCY_REVOKE />
         {if is_owner {
-            view! { <RevokeForm org_name /> }.into_any()
+            view! { <RevokeForm /> }.into_any()
         } else {
             view! { <OwnersOnly what="Emergency revocation of keys" /> }.into_any()
         }}
@@ -35,8 +34,13 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     }
 }
 
+/// The organization's name (what the owner types to confirm) is handed over in
+/// `#emergency-revoke`'s attributes.
 #[island(lazy)]
-fn RevokeForm(org_name: String) -> impl IntoView {
+fn RevokeForm() -> impl IntoView {
+    let org_name = handed_over("emergency-revoke", "org", || {
+        use_context::<Me>().map(|m| m.org_name).unwrap_or_default()
+    });
     let kind = RwSignal::new(KeyKind::All);
     let before = RwSignal::new(String::new());
     let by = RwSignal::new(String::new());
@@ -71,7 +75,7 @@ fn RevokeForm(org_name: String) -> impl IntoView {
         typed.set(String::new());
     };
     view! {
-        <section class="card">
+        <section class="card" id="emergency-revoke" data-org=org_name.clone()>
             <h2>"Emergency revoke"</h2>
             <p>"Revoke every live key that matches all of the conditions below — personal CLI tokens and service-account keys alike — in one step. Use it when a laptop is lost, a person leaves in a hurry, or keys made before an incident must die."</p>
             <form method="dialog" class="stacked-form" on:submit=submit>

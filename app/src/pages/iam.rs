@@ -8,6 +8,7 @@ use crate::api::members::{
 use crate::components::dialogs::{ConfirmDialog, NewTokenDialog};
 use crate::components::error_box::ErrorBox;
 use crate::components::filter_form::FilterForm;
+use crate::components::handover::handed_over;
 use crate::components::iam_tabs::IamTabs;
 use crate::components::pager::Pager;
 use crate::components::table_scroll::TableScroll;
@@ -27,20 +28,27 @@ enum Pending {
 
 #[component]
 pub fn IamPage() -> impl IntoView {
-    let me = use_context::<Me>();
-    let is_owner = me.as_ref().is_some_and(|m| m.role == Role::Owner);
-    let my_id = me.map(|m| m.user_id).unwrap_or_default();
     view! {
         <Title text="Users & IAM" />
         <h1>"Users & IAM"</h1>
         <IamTabs active="/iam/users" />
-        <MembersManager is_owner my_id />
+        <MembersManager />
     }
 }
 
 /// The members list and what owners do to members (an island: it lists again after an action).
+/// Who is looking (owner or not, and their id) is handed over in `#members`' attributes.
 #[island(lazy)]
-fn MembersManager(is_owner: bool, my_id: String) -> impl IntoView {
+fn MembersManager() -> impl IntoView {
+    let is_owner = handed_over("members", "owner", || {
+        use_context::<Me>()
+            .is_some_and(|m| m.role == Role::Owner)
+            .to_string()
+    }) == "true";
+    let my_id = handed_over("members", "me", || {
+        use_context::<Me>().map(|m| m.user_id).unwrap_or_default()
+    });
+    let me_attribute = my_id.clone();
     let change_role = ServerAction::<ChangeRole>::new();
     let rotate = ServerAction::<RotateUserKey>::new();
     let remove = ServerAction::<RemoveUser>::new();
@@ -84,7 +92,7 @@ fn MembersManager(is_owner: bool, my_id: String) -> impl IntoView {
     };
 
     view! {
-        <section class="card">
+        <section class="card" id="members" data-owner=is_owner.to_string() data-me=me_attribute>
             <p class="hint">
                 "Members are created when they first sign in through SSO. "
                 {if is_owner { "As an owner you can change roles, rotate a member's CLI key and remove members." }

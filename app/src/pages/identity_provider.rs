@@ -40,10 +40,10 @@ fn IdpStatus() -> impl IntoView {
     view! { <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>{details}</Suspense> }
 }
 
-/// "Copy XML" for the SP metadata shown below it.
+/// "Copy XML" for the SP metadata shown below it (it copies the text of that element).
 #[island(lazy)]
-fn CopyMetadataButton(xml: String) -> impl IntoView {
-    view! { <CopyButton text=xml target_id="sp-metadata-xml" label="Copy XML" /> }
+fn CopyMetadataButton() -> impl IntoView {
+    view! { <CopyButton target_id="sp-metadata-xml" label="Copy XML" /> }
 }
 
 #[component]
@@ -64,7 +64,6 @@ fn IdpDetails(idp: IdentityProvider) -> impl IntoView {
     });
     let certificates = idp.certificates.clone();
     let xml = idp.sp_metadata_xml.clone();
-    let xml_for_copy = xml.clone();
     view! {
         {warning}
         <section class="card" data-testid="idp-details">
@@ -111,7 +110,7 @@ fn IdpDetails(idp: IdentityProvider) -> impl IntoView {
                 <dt>"Metadata URL"</dt><dd><code data-testid="sp-metadata-url">{idp.sp_metadata_url.clone()}</code></dd>
             </dl>
             <div class="actions">
-                <CopyMetadataButton xml=xml_for_copy />
+                <CopyMetadataButton />
                 <a class="btn btn-quiet" href=urls::SAML_METADATA download="gatehouse-sp-metadata.xml">"Download XML"</a>
             </div>
             <pre class="xml" id="sp-metadata-xml" data-testid="sp-metadata-xml" tabindex="0">{xml}</pre>

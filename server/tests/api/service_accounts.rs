@@ -861,8 +861,9 @@ async fn emergency_revoke_takes_exactly_the_matching_keys_in_one_audited_step(ba
 }
 
 /// The keys view takes its filter from the address (`?email=`, what a service account's row
-/// links to) and hands it to its island as a prop, serialised into the page: a crafted link
-/// cannot end the attribute that carries it, nor start a script.
+/// links to) and hands it to its island in a `data-email` attribute (not as island props, whose
+/// JSON would need a parser in the WASM): a crafted link cannot end the attribute that carries
+/// it, nor start a script.
 async fn a_hostile_filter_in_the_address_stays_data_in_the_keys_island(backend: Backend) {
     let app = spawn_app(backend).await;
     let (owner, _) = app.member_with_token("ada@example.com").await;
@@ -891,4 +892,9 @@ async fn a_hostile_filter_in_the_address_stays_data_in_the_keys_island(backend: 
         html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
         "the filter is in the page as text"
     );
+    assert!(
+        html.contains(r#"id="api-keys" data-email="x&quot;"#),
+        "the island reads the filter from its own attribute"
+    );
+    assert!(!html.contains("data-props"), "islands take no props");
 }

@@ -1,0 +1,28 @@
+//! What the server hands an island in the island's own markup, instead of island props.
+//!
+//! `#[island]` props reach the browser as JSON that the island parses with `serde_json` (the
+//! macro's choice, not ours), and that put a whole JSON parser into the WASM of every page with
+//! such an island (≈ 8 KiB gzip; docs/benchmarks.md). A string in a `data-` attribute costs
+//! nothing to read.
+//!
+//! An island gets such a value with [`handed_over`] — on the server from the request (context,
+//! query), in the browser from the attribute — and writes it as `data-<key>` on the element with
+//! id `id` in its own markup, so that both sides render the same.
+
+/// The island value `key`: on the server `on_server()`; in the browser the `data-{key}`
+/// attribute of the element with id `id`, which the server rendered (empty if missing).
+pub fn handed_over(id: &str, key: &str, on_server: impl FnOnce() -> String) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = on_server;
+        leptos::prelude::document()
+            .get_element_by_id(id)
+            .and_then(|element| element.get_attribute(&format!("data-{key}")))
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (id, key);
+        on_server()
+    }
+}
