@@ -1,3 +1,4 @@
+use crate::components::handover::typed_so_far;
 use leptos::prelude::*;
 
 /// A one-field search form over a keyset-paged list. Submitting sets `filter` (trimmed) and
@@ -12,7 +13,12 @@ pub fn FilterForm(
     label: &'static str,
     placeholder: &'static str,
 ) -> impl IntoView {
-    let typed = RwSignal::new(filter.get_untracked());
+    // What was typed before the island hydrated, else the filter applied (`?email=`, say).
+    let typed = RwSignal::new(
+        Some(typed_so_far(id))
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| filter.get_untracked()),
+    );
     let apply = move |value: String| {
         filter.set(value);
         pages.set(vec![None]);

@@ -1,4 +1,5 @@
-//! What the server hands an island in the island's own markup, instead of island props.
+//! What an island starts from: what the server hands it in the island's own markup (instead of
+//! island props), and what the user typed before it hydrated.
 //!
 //! `#[island]` props reach the browser as JSON that the island parses with `serde_json` (the
 //! macro's choice, not ours), and that put a whole JSON parser into the WASM of every page with
@@ -24,5 +25,24 @@ pub fn handed_over(id: &str, key: &str, on_server: impl FnOnce() -> String) -> S
     {
         let _ = (id, key);
         on_server()
+    }
+}
+
+/// What the user typed into the field with id `id` before its island hydrated: in the browser
+/// the field's value, on the server nothing. An island starts the field's signal from it, so
+/// hydration (which sets the field from that signal) keeps the text instead of clearing it.
+pub fn typed_so_far(id: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        leptos::prelude::document()
+            .get_element_by_id(id)
+            .and_then(|field| js_sys::Reflect::get(&field, &"value".into()).ok())
+            .and_then(|value| value.as_string())
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = id;
+        String::new()
     }
 }

@@ -4,6 +4,7 @@ use crate::api::credentials::{
 };
 use crate::components::dialogs::{ConfirmDialog, NewTokenDialog};
 use crate::components::error_box::ErrorBox;
+use crate::components::handover::typed_so_far;
 use crate::components::key_form::expiry_from_choice;
 use crate::components::table_scroll::TableScroll;
 use crate::model::{expiry_text, format_timestamp, now_unix};
@@ -48,7 +49,7 @@ fn CredentialsManager() -> impl IntoView {
         move || (create.version().get(), revoke_all.version().get()),
         |_| list_my_tokens(),
     );
-    let name = RwSignal::new(String::new());
+    let name = RwSignal::new(typed_so_far("token-name"));
     let expiry = RwSignal::new(String::new());
     let date = RwSignal::new(String::new());
     // What is wrong with the expiry choice (a date in the past, say); cleared by the next try.

@@ -3,7 +3,7 @@
 //! to confirm. The server re-checks both the role and the name.
 use crate::api::service_accounts::{revoke_matching_keys, RevokeMatchingKeys};
 use crate::components::error_box::ErrorBox;
-use crate::components::handover::handed_over;
+use crate::components::handover::{handed_over, typed_so_far};
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
 use crate::model::{parse_utc_datetime, KeyKind, Me, Role};
 use crate::urls;
@@ -36,15 +36,24 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 
 /// The organization's name (what the owner types to confirm) is handed over in
 /// `#emergency-revoke`'s attributes.
+/// The kind of keys an option of the "Keys" select names.
+fn kind_named(value: &str) -> KeyKind {
+    match value {
+        "user" => KeyKind::User,
+        "service_account" => KeyKind::ServiceAccount,
+        _ => KeyKind::All,
+    }
+}
+
 #[island(lazy)]
 fn RevokeForm() -> impl IntoView {
     let org_name = handed_over("emergency-revoke", "org", || {
         use_context::<Me>().map(|m| m.org_name).unwrap_or_default()
     });
-    let kind = RwSignal::new(KeyKind::All);
-    let before = RwSignal::new(String::new());
-    let by = RwSignal::new(String::new());
-    let typed = RwSignal::new(String::new());
+    let kind = RwSignal::new(kind_named(&typed_so_far("er-kind")));
+    let before = RwSignal::new(typed_so_far("er-before"));
+    let by = RwSignal::new(typed_so_far("er-by"));
+    let typed = RwSignal::new(typed_so_far("er-confirm"));
     let revoke = ServerAction::<RevokeMatchingKeys>::new();
     let before_unix = move || parse_utc_datetime(&before.get());
     let named_something = move || {
@@ -80,11 +89,7 @@ fn RevokeForm() -> impl IntoView {
             <p>"Revoke every live key that matches all of the conditions below — personal CLI tokens and service-account keys alike — in one step. Use it when a laptop is lost, a person leaves in a hurry, or keys made before an incident must die."</p>
             <form method="dialog" class="stacked-form" on:submit=submit>
                 <label for="er-kind">"Keys"</label>
-                <select id="er-kind" on:change=move |ev| kind.set(match event_target_value(&ev).as_str() {
-                    "user" => KeyKind::User,
-                    "service_account" => KeyKind::ServiceAccount,
-                    _ => KeyKind::All,
-                })>
+                <select id="er-kind" on:change=move |ev| kind.set(kind_named(&event_target_value(&ev)))>
                     <option value="all" selected=true>"All keys"</option>
                     <option value="user">"Personal tokens"</option>
                     <option value="service_account">"Service-account keys"</option>

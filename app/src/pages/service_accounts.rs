@@ -5,6 +5,7 @@ use crate::api::service_accounts::{
 };
 use crate::components::dialogs::{ConfirmDialog, NewTokenDialog};
 use crate::components::error_box::ErrorBox;
+use crate::components::handover::typed_so_far;
 use crate::components::iam_tabs::{IamTabs, OwnersOnly};
 use crate::components::key_form::{CreateKeyDialog, KeyChoice};
 use crate::components::pager::Pager;
@@ -56,7 +57,7 @@ fn ServiceAccountsManager() -> impl IntoView {
         },
         |(token, ..)| list_service_accounts(token),
     );
-    let name = RwSignal::new(String::new());
+    let name = RwSignal::new(typed_so_far("sa-name"));
     let role = RwSignal::new(Role::Collaborator);
     let touched = RwSignal::new(false);
     let name_problem = move || {
