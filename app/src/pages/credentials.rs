@@ -8,6 +8,9 @@ use crate::components::handover::typed_so_far;
 use crate::components::key_form::expiry_from_choice;
 use crate::components::table_scroll::TableScroll;
 use crate::model::{expiry_text, format_timestamp, now_unix};
+use leptos::either::EitherOf3;
+use leptos::prelude::*;
+use leptos_meta::Title;
 
 /// The expiry choices offered (days, or a date), within the organisation's maximum when there
 /// is one (a date past it is refused by the server, with the maximum in the message).
@@ -27,9 +30,6 @@ fn expiry_choices(max_days: Option<i64>) -> Vec<(String, String)> {
     out.push(("date".to_string(), "On a date…".to_string()));
     out
 }
-use leptos::either::EitherOf3;
-use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn CredentialsPage() -> impl IntoView {
