@@ -9,6 +9,9 @@
 #   scripts/cluster.sh start-replica N  start replica N again
 #   scripts/cluster.sh term-replica N   SIGTERM replica N and wait for it to exit
 #   scripts/cluster.sh restart-postgres stop PostgreSQL (fast), wait GATEHOUSE_PG_DOWN_SECONDS, start it
+#   scripts/cluster.sh freeze-postgres  SIGSTOP every PostgreSQL process for GATEHOUSE_PG_DOWN_SECONDS,
+#                                       then SIGCONT: a black hole (connections stay open, nothing
+#                                       answers), like a network partition or a hung host
 #
 # Environment: GATEHOUSE_CLUSTER_DIR (state, default /tmp/gatehouse-cluster),
 # GATEHOUSE_REPLICAS (2), GATEHOUSE_CLUSTER_PORT (the proxy, 3300; replicas on the next ports,
@@ -180,5 +183,12 @@ case "${1:-}" in
     pg_stop
     sleep "${GATEHOUSE_PG_DOWN_SECONDS:-3}"
     pg_start ;;
-  *) sed -n '2,18p' "$0" >&2; exit 2 ;;
+  freeze-postgres)
+    postmaster=$(head -n1 "$DIR/pg/data/postmaster.pid")
+    frozen=("$postmaster" $(pgrep -P "$postmaster" || true))
+    kill -STOP "${frozen[@]}"
+    # Thawed whatever happens to this script: a frozen PostgreSQL would outlive it.
+    trap 'kill -CONT "${frozen[@]}" 2>/dev/null || true' EXIT
+    sleep "${GATEHOUSE_PG_DOWN_SECONDS:-3}" ;;
+  *) sed -n '2,21p' "$0" >&2; exit 2 ;;
 esac

@@ -14,7 +14,9 @@ Checks:
  5. PostgreSQL restarted under a read load: no valid token ever gets 401; while it is down the
     answers are 503 with Retry-After and come fast; requests succeed again within seconds,
     with no replica restarted;
- 6. SIGTERM with a request in flight: the request completes, then the replica exits, within
+ 6. PostgreSQL frozen (SIGSTOP: a black hole, nothing answers) under a read load: the same
+    three promises as 5;
+ 7. SIGTERM with a request in flight: the request completes, then the replica exits, within
     the shutdown bound.
 """
 import http.client
@@ -36,6 +38,7 @@ STATE_DIR = os.environ["GATEHOUSE_CLUSTER_DIR"]
 PROXY = ("127.0.0.1", PORT)
 PUBLIC_ORIGIN = f"http://127.0.0.1:{PORT}"
 SHUTDOWN_BOUND_S = 11.0  # SHUTDOWN_GRACE (10 s) + exit
+LOOKUP_TIMEOUT_S = 4.0  # token_lookup::QUERY_TIMEOUT
 failures = []
 
 
@@ -194,12 +197,13 @@ def run_checks():
 
     write_load_with_a_replica_killed(owner)
     postgres_restart_under_load(owner)
+    postgres_frozen_under_load(owner)
 
     sigterm_drains_a_request_in_flight(owner)
 
 
 def sigterm_drains_a_request_in_flight(owner):
-    """6. SIGTERM while a request is in flight on replica 2 (its body still arriving): the
+    """7. SIGTERM while a request is in flight on replica 2 (its body still arriving): the
     request completes, then the replica exits, within the bound."""
     import socket
 
@@ -295,10 +299,11 @@ def write_load_with_a_replica_killed(owner):
           f"{len(accounts) - len(acknowledged_accounts)} unacknowledged accounts exist; outcomes {outcomes}")
 
 
-def postgres_restart_under_load(owner):
-    """5. Readers with a valid token through the proxy while PostgreSQL restarts."""
-    pids = {n: replica_pid(n) for n in (1, 2)}
-    results = []  # (t_start, t_end, status, retry_after)
+def read_load_during(owner, fault):
+    """Four readers with a valid token through the proxy: reading for 1.5 s, then while
+    `fault()` runs, then 8 s more. Returns (results, fault started, fault ended); a result is
+    (start, end, status, Retry-After)."""
+    results = []
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -319,17 +324,27 @@ def postgres_restart_under_load(owner):
         t.start()
     time.sleep(1.5)
     down_at = time.monotonic()
-    cluster("restart-postgres", env={"GATEHOUSE_PG_DOWN_SECONDS": "4"})
+    fault()
     up_at = time.monotonic()
     time.sleep(8)
     stop.set()
     for t in threads:
         t.join()
+    return results, down_at, up_at
 
+
+def database_outage(owner, what, fault, bound):
+    """5 and 6. Readers through the proxy while the database is unavailable (`what`): no valid
+    token ever gets 401; every answer comes within `bound` seconds, failures as 503 with
+    Retry-After (no request held longer); requests succeed again within seconds, with no
+    replica restarted."""
+    pids = {n: replica_pid(n) for n in (1, 2)}
+    results, down_at, up_at = read_load_during(owner, fault)
     unauthorized = [r for r in results if r[2] == 401]
     failed = [r for r in results if r[2] != 200]
     bad_failures = [r for r in failed if not (r[2] == 503 and r[3])]
     slowest_failure = max((r[1] - r[0] for r in failed), default=0.0)
+    slowest = max((r[1] - r[0] for r in results), default=0.0)
     after_up = [r for r in results if r[0] >= up_at]
     first_ok_after_up = next((r[1] for r in after_up if r[2] == 200), None)
     last_failure = max((r[1] for r in failed), default=down_at)
@@ -338,15 +353,33 @@ def postgres_restart_under_load(owner):
     statuses = {}
     for r in results:
         statuses[r[2]] = statuses.get(r[2], 0) + 1
-    check("PostgreSQL restart: no valid token gets 401", not unauthorized,
+    check(f"{what}: no valid token gets 401", not unauthorized,
           f"{len(results)} requests, statuses {statuses}")
-    check("PostgreSQL restart: failures are 503 + Retry-After, and fast",
-          not bad_failures and slowest_failure <= 5.0,
-          f"{len(failed)} failed, {len(bad_failures)} not 503+Retry-After, slowest failure {slowest_failure:.2f} s")
-    check("PostgreSQL restart: requests succeed again within seconds, no replica restarted",
+    check(f"{what}: failures are 503 + Retry-After, every answer within {bound:g} s",
+          not bad_failures and slowest <= bound,
+          f"{len(failed)} failed, {len(bad_failures)} not 503+Retry-After; slowest failure "
+          f"{slowest_failure:.2f} s, slowest answer {slowest:.2f} s")
+    check(f"{what}: requests succeed again within seconds, no replica restarted",
           recovered_in is not None and recovered_in <= 5.0 and not restarted and last_failure - up_at <= 5.0,
           f"first success {recovered_in if recovered_in is None else round(recovered_in, 2)} s after PostgreSQL was back, "
           f"last failure {last_failure - up_at:.2f} s after; replicas restarted: {restarted or 'none'}")
+
+
+def postgres_restart_under_load(owner):
+    """5. PostgreSQL stopped for 4 s and started again: connections refused meanwhile."""
+    database_outage(owner, "PostgreSQL restart",
+                    lambda: cluster("restart-postgres", env={"GATEHOUSE_PG_DOWN_SECONDS": "4"}),
+                    bound=5.0)
+
+
+def postgres_frozen_under_load(owner):
+    """6. PostgreSQL frozen for 12 s (SIGSTOP): open connections and new ones get no answer at
+    all — a black hole, like a network partition — so only the replicas' own timeouts end a
+    request. The token lookup gives up after LOOKUP_TIMEOUT_S; a request waits for at most two
+    of those (the batch it queued behind, then its own)."""
+    database_outage(owner, "PostgreSQL frozen (black hole)",
+                    lambda: cluster("freeze-postgres", env={"GATEHOUSE_PG_DOWN_SECONDS": "12"}),
+                    bound=2 * LOOKUP_TIMEOUT_S + 1.0)
 
 
 if __name__ == "__main__":
