@@ -438,3 +438,32 @@ def test_plain_http_beyond_this_machine_needs_insecure(owner_token: str) -> None
         "https://x.example",
     ):
         assert Gatehouse(host=local, token=owner_token).host == local
+
+
+def test_answers_are_read_by_their_fields_annotations() -> None:
+    from gatehouse._models import IdentityProvider, TokenInfo, TokenPolicy
+
+    info = TokenInfo.from_json(
+        {"id": "t1", "name": "ci", "last_six": "abc123", "created_at": 5, "last_used_at": None}
+    )
+    assert (info.expires_at, info.last_used_ip, info.allowed_cidrs) == (None, None, ())
+    assert TokenInfo.from_json(
+        {**info.__dict__, "allowed_cidrs": ["10.0.0.0/8"]}
+    ).allowed_cidrs == ("10.0.0.0/8",)
+    # Absent and with a default: the default; absent and required: KeyError, never a guess.
+    assert TokenPolicy.from_json({"personal_token_max_days": 30}).set_by_configuration is False
+    with pytest.raises(KeyError, match="last_six"):
+        TokenInfo.from_json({"id": "t1", "name": "ci", "created_at": 5})
+    idp = IdentityProvider.from_json(
+        {
+            "entity_id": "https://idp",
+            "metadata_source": "file",
+            "sso_url": "https://idp/sso",
+            "certificates": [{"subject": "CN=idp", "not_after": 9, "sha256_fingerprint": "ab"}],
+            "metadata_signature_pinned": True,
+            "sp_entity_id": "https://sp",
+            "sp_metadata_url": "https://sp/saml/metadata",
+            "sp_metadata_xml": "<md/>",
+        }
+    )
+    assert idp.certificates[0].subject == "CN=idp" and idp.slo_url is None

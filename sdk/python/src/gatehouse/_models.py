@@ -2,20 +2,80 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Tuple
+from typing import (
+    Any,
+    Dict,
+    Mapping,
+    Optional,
+    Tuple,
+    Type,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
+
+_M = TypeVar("_M", bound="_Model")
 
 
-def _opt_int(value: Any) -> Optional[int]:
-    return None if value is None else int(value)
+class _Model:
+    """A value read from the API's JSON by ``from_json``. Each field is converted by its
+    annotation: ``str``, ``int``, ``bool``, another model, ``Optional[...]`` of one (``None``
+    when absent), or ``Tuple[X, ...]`` of one (empty when absent); a field with a default keeps
+    it when absent. Any other field must be there: ``KeyError`` otherwise."""
+
+    @classmethod
+    def from_json(cls: Type[_M], data: Mapping[str, Any]) -> _M:
+        values: Dict[str, Any] = {}
+        hints = _hints(cls)
+        for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+            hint = hints[field.name]
+            if field.name not in data and _has_default(field):
+                continue
+            if _is_optional(hint) or get_origin(hint) is tuple:
+                value = data.get(field.name)
+            else:
+                value = data[field.name]
+            values[field.name] = _convert(hint, value)
+        return cls(**values)
 
 
-def _opt_str(value: Any) -> Optional[str]:
-    return None if value is None else str(value)
+_HINTS: Dict[type, Dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> Dict[str, Any]:
+    """The field annotations of a model, resolved once."""
+    if cls not in _HINTS:
+        _HINTS[cls] = get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _has_default(field: dataclasses.Field[Any]) -> bool:
+    return (
+        field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
+    )
+
+
+def _is_optional(hint: Any) -> bool:
+    return get_origin(hint) is Union and type(None) in get_args(hint)
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    if _is_optional(hint):
+        inner = next(a for a in get_args(hint) if a is not type(None))
+        return None if value is None else _convert(inner, value)
+    if get_origin(hint) is tuple:
+        return tuple(_convert(get_args(hint)[0], item) for item in value or ())
+    if isinstance(hint, type) and issubclass(hint, _Model):
+        return hint.from_json(value)
+    return hint(value)
 
 
 @dataclass(frozen=True)
-class Identity:
+class Identity(_Model):
     """Who a token acts as: a person or a service account."""
 
     id: str
@@ -25,20 +85,9 @@ class Identity:
     organization_id: str
     organization_name: str
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Identity:
-        return cls(
-            id=str(data["id"]),
-            email=str(data["email"]),
-            kind=str(data["kind"]),
-            role=str(data["role"]),
-            organization_id=str(data["organization_id"]),
-            organization_name=str(data["organization_name"]),
-        )
-
 
 @dataclass(frozen=True)
-class TokenInfo:
+class TokenInfo(_Model):
     """A token or key as listed: never its secret, only its last six characters."""
 
     id: str
@@ -51,31 +100,13 @@ class TokenInfo:
     last_used_user_agent: Optional[str] = None
     allowed_cidrs: Tuple[str, ...] = ()
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> TokenInfo:
-        return cls(
-            id=str(data["id"]),
-            name=str(data["name"]),
-            last_six=str(data["last_six"]),
-            created_at=int(data["created_at"]),
-            last_used_at=_opt_int(data.get("last_used_at")),
-            expires_at=_opt_int(data.get("expires_at")),
-            last_used_ip=_opt_str(data.get("last_used_ip")),
-            last_used_user_agent=_opt_str(data.get("last_used_user_agent")),
-            allowed_cidrs=tuple(str(c) for c in data.get("allowed_cidrs") or ()),
-        )
-
 
 @dataclass(frozen=True)
-class NewToken:
+class NewToken(_Model):
     """A token just issued. ``token`` is shown this once; ``repr`` shows only its last six."""
 
     token: str
     info: TokenInfo
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> NewToken:
-        return cls(token=str(data["token"]), info=TokenInfo.from_json(data["info"]))
 
     def __repr__(self) -> str:
         return f"NewToken(token='…{self.info.last_six}', info={self.info!r})"
@@ -86,7 +117,7 @@ NewApiKey = NewToken
 
 
 @dataclass(frozen=True)
-class Member:
+class Member(_Model):
     """A member of the organisation: a person or a service account."""
 
     id: str
@@ -97,38 +128,18 @@ class Member:
     created_at: int
     last_sign_in_at: Optional[int]
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Member:
-        return cls(
-            id=str(data["id"]),
-            email=str(data["email"]),
-            name=str(data["name"]),
-            role=str(data["role"]),
-            is_service_account=bool(data["is_service_account"]),
-            created_at=int(data["created_at"]),
-            last_sign_in_at=_opt_int(data.get("last_sign_in_at")),
-        )
-
 
 @dataclass(frozen=True)
-class RemovedMember:
+class RemovedMember(_Model):
     """Someone an owner removed: their sign-ins are refused until an owner allows them back."""
 
     email: str
     removed_at: int
     removed_by: Optional[str]
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> RemovedMember:
-        return cls(
-            email=str(data["email"]),
-            removed_at=int(data["removed_at"]),
-            removed_by=_opt_str(data.get("removed_by")),
-        )
-
 
 @dataclass(frozen=True)
-class ServiceAccount:
+class ServiceAccount(_Model):
     """A non-human identity: ``<name>@org-<organization id>.serviceaccount.com``."""
 
     id: str
@@ -139,21 +150,9 @@ class ServiceAccount:
     created_at: int
     created_by: str
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ServiceAccount:
-        return cls(
-            id=str(data["id"]),
-            name=str(data["name"]),
-            email=str(data["email"]),
-            role=str(data["role"]),
-            active_keys=int(data["active_keys"]),
-            created_at=int(data["created_at"]),
-            created_by=str(data["created_by"]),
-        )
-
 
 @dataclass(frozen=True)
-class ApiKey:
+class ApiKey(_Model):
     """An active key in the organisation's keys view."""
 
     id: str
@@ -169,43 +168,18 @@ class ApiKey:
     last_used_user_agent: Optional[str] = None
     allowed_cidrs: Tuple[str, ...] = ()
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ApiKey:
-        return cls(
-            id=str(data["id"]),
-            owner_kind=str(data["owner_kind"]),
-            owner_email=_opt_str(data.get("owner_email")),
-            name=str(data["name"]),
-            last_six=str(data["last_six"]),
-            created_at=int(data["created_at"]),
-            created_by=_opt_str(data.get("created_by")),
-            last_used_at=_opt_int(data.get("last_used_at")),
-            expires_at=_opt_int(data.get("expires_at")),
-            last_used_ip=_opt_str(data.get("last_used_ip")),
-            last_used_user_agent=_opt_str(data.get("last_used_user_agent")),
-            allowed_cidrs=tuple(str(c) for c in data.get("allowed_cidrs") or ()),
-        )
-
 
 @dataclass(frozen=True)
-class IdpCertificate:
+class IdpCertificate(_Model):
     """A signing certificate from the IdP's metadata (every one listed is trusted)."""
 
     subject: str
     not_after: int
     sha256_fingerprint: str
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> IdpCertificate:
-        return cls(
-            subject=str(data["subject"]),
-            not_after=int(data["not_after"]),
-            sha256_fingerprint=str(data["sha256_fingerprint"]),
-        )
-
 
 @dataclass(frozen=True)
-class IdentityProvider:
+class IdentityProvider(_Model):
     """The IdP the console trusts, its metadata's state, and the SP metadata to hand it."""
 
     entity_id: str
@@ -222,35 +196,10 @@ class IdentityProvider:
     sp_metadata_url: str
     sp_metadata_xml: str
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> IdentityProvider:
-        return cls(
-            entity_id=str(data["entity_id"]),
-            metadata_source=str(data["metadata_source"]),
-            sso_url=str(data["sso_url"]),
-            slo_url=_opt_str(data.get("slo_url")),
-            certificates=tuple(IdpCertificate.from_json(c) for c in data["certificates"]),
-            last_refresh_at=_opt_int(data.get("last_refresh_at")),
-            last_attempt_at=_opt_int(data.get("last_attempt_at")),
-            last_error=_opt_str(data.get("last_error")),
-            next_refresh_at=_opt_int(data.get("next_refresh_at")),
-            metadata_signature_pinned=bool(data["metadata_signature_pinned"]),
-            sp_entity_id=str(data["sp_entity_id"]),
-            sp_metadata_url=str(data["sp_metadata_url"]),
-            sp_metadata_xml=str(data["sp_metadata_xml"]),
-        )
-
 
 @dataclass(frozen=True)
-class TokenPolicy:
+class TokenPolicy(_Model):
     """The organisation's rule for personal tokens."""
 
     personal_token_max_days: Optional[int]
-    set_by_configuration: bool
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> TokenPolicy:
-        return cls(
-            personal_token_max_days=_opt_int(data.get("personal_token_max_days")),
-            set_by_configuration=bool(data.get("set_by_configuration", False)),
-        )
+    set_by_configuration: bool = False
