@@ -50,6 +50,8 @@ test('a page load fetches only its own islands’ chunks, preloaded in its head'
     const html = await (await page.request.get(`${DEV_CONSOLE}${path}`)).text();
     const head = html.slice(0, html.indexOf('</head>'));
     expect(head, path).toMatch(new RegExp(`<link[^>]*rel="preload"[^>]*split_${name}_loader_|<link[^>]*split_${name}_loader_[^>]*rel="preload"`));
+    const preloaded = [...head.matchAll(/<link[^>]*rel="preload"[^>]*>/g)].map((m) => /href="([^"]+)"/.exec(m[0])?.[1]);
+    expect(new Set(preloaded).size, `${path}: each file preloaded once`).toBe(preloaded.length);
   }
   const home = await (await page.request.get(`${DEV_CONSOLE}/`)).text();
   expect(home.slice(0, home.indexOf('</head>'))).not.toMatch(/\/pkg\/(split_|chunk_)/);
