@@ -29,7 +29,10 @@ pub fn FilterForm(
             apply(typed.get_untracked().trim().to_string());
         }>
             <label for=id>{label}</label>
-            <input id=id type="search" placeholder=placeholder prop:value=move || typed.get()
+            // `value` for the server's HTML (a `?email=` link shows its filter before hydration);
+            // `prop:value` keeps the field in step with the state afterwards.
+            <input id=id type="search" placeholder=placeholder value=typed.get_untracked()
+                prop:value=move || typed.get()
                 on:input=move |ev| typed.set(event_target_value(&ev)) />
             <button class="btn" type="submit">"Filter"</button>
             {move || (!filter.get().is_empty()).then(|| view! {

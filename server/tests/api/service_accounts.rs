@@ -897,4 +897,8 @@ async fn a_hostile_filter_in_the_address_stays_data_in_the_keys_island(backend: 
         "the island reads the filter from its own attribute"
     );
     assert!(!html.contains("data-props"), "islands take no props");
+    assert!(
+        html.contains(r#" value="x&quot;"#),
+        "the filter field shows the filter before the island hydrates"
+    );
 }
