@@ -35,23 +35,25 @@ fi
 step "cargo test: unit and integration (SQLite and PostgreSQL)"
 cargo test --workspace --locked
 
-step "build the console (cargo leptos build --split)"
+step "build the console as it ships (cargo leptos build --release --split)"
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
-cargo leptos build --split
-# A debug build writes no precompressed copies: drop any a release build (`scripts/run.sh`,
-# `--precompress`) left, or the server would hand browsers that stale WASM beside the new JS.
+# Release, so that the browser tests run the code that ships: debug builds type-erase every
+# component (cargo-leptos' default, for compile speed) and release builds do not.
+cargo leptos build --release --split
+# This build writes no precompressed copies: drop any `scripts/run.sh` (`--precompress`) left,
+# or the server would hand browsers that stale WASM beside the new JS.
 find target/site -name '*.br' -delete -o -name '*.gz' -delete 2>/dev/null || true
 
 step "bundle size: what a first visit to each page downloads (release, split, gzip -9), against the budget"
 bash scripts/bundle-size.sh
 
 step "Python SDK: ruff, mypy, pytest against the built server"
-GATEHOUSE_SERVER_BIN="$target_dir/debug/gatehouse-server" bash scripts/test-sdk.sh
+GATEHOUSE_SERVER_BIN="$target_dir/release/gatehouse-server" bash scripts/test-sdk.sh
 
-step "fault suite: PostgreSQL, two replicas, nginx; kill -9, a database restart, SIGTERM"
-GATEHOUSE_SERVER_BIN="$target_dir/debug/gatehouse-server" python3 scripts/fault_suite.py
+step "fault suite: PostgreSQL, two replicas, nginx; kill -9, a database restart and freeze, SIGTERM"
+GATEHOUSE_SERVER_BIN="$target_dir/release/gatehouse-server" python3 scripts/fault_suite.py
 
 step "Playwright (Chromium, SimpleSAMLphp, development IdP)"
-export GATEHOUSE_E2E_BIN="$target_dir/debug/gatehouse-server"
+export GATEHOUSE_E2E_BIN="$target_dir/release/gatehouse-server"
 export GATEHOUSE_E2E_SITE_ROOT="$PWD/target/site"
 (cd end2end && npx playwright test)
