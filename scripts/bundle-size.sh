@@ -18,6 +18,20 @@ site="$target_dir/bundle-size-site"
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
 export LEPTOS_OUTPUT_NAME=gatehouse
 
+# cargo-leptos writes the bundle's content hashes beside the release server binary, and the
+# server names the files it links (the split manifest among them) from there. This build's split
+# chunks need not hash the same as the release site's, so keep that file as it was.
+hash_file="$target_dir/release/hash.txt"
+saved_hashes=""
+if [ -f "$hash_file" ]; then
+  saved_hashes="$(mktemp)"
+  cp "$hash_file" "$saved_hashes"
+fi
+restore_hashes() {
+  if [ -n "$saved_hashes" ]; then mv "$saved_hashes" "$hash_file"; else rm -f "$hash_file"; fi
+}
+trap restore_hashes EXIT
+
 rm -rf "$site"
 LEPTOS_SITE_ROOT="$site" cargo leptos build --release --split --frontend-only
 python3 scripts/bundle_size.py "$site/pkg" "$BUDGET_KIB"
