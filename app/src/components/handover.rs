@@ -16,10 +16,16 @@ pub fn handed_over(id: &str, key: &str, on_server: impl FnOnce() -> String) -> S
     #[cfg(feature = "hydrate")]
     {
         let _ = on_server;
-        leptos::prelude::document()
+        let value = leptos::prelude::document()
             .get_element_by_id(id)
-            .and_then(|element| element.get_attribute(&format!("data-{key}")))
-            .unwrap_or_default()
+            .and_then(|element| element.get_attribute(&format!("data-{key}")));
+        // A missing attribute is a bug in the island's markup: it would hydrate with a value the
+        // server did not render with.
+        #[cfg(debug_assertions)]
+        if value.is_none() {
+            leptos::logging::warn!("island value #{id}[data-{key}] is not in the page");
+        }
+        value.unwrap_or_default()
     }
     #[cfg(not(feature = "hydrate"))]
     {
