@@ -34,8 +34,6 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     }
 }
 
-/// The organization's name (what the owner types to confirm) is handed over in
-/// `#emergency-revoke`'s attributes.
 /// The kind of keys an option of the "Keys" select names.
 fn kind_named(value: &str) -> KeyKind {
     match value {
@@ -45,6 +43,8 @@ fn kind_named(value: &str) -> KeyKind {
     }
 }
 
+/// The organization's name (what the owner types to confirm) is handed over in
+/// `#emergency-revoke`'s attributes.
 #[island(lazy)]
 fn RevokeForm() -> impl IntoView {
     let org_name = handed_over("emergency-revoke", "org", || {
