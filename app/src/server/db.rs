@@ -227,11 +227,15 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
     }
 }
 
-/// [`is_unavailable`] for any error value: true only for a `sqlx::Error` that says so.
+/// [`is_unavailable`] for any error value: true only for a `sqlx::Error` that says so, or a
+/// session error whose store could not reach the database.
 pub fn unavailable<E: 'static>(err: &E) -> bool {
-    (err as &dyn std::any::Any)
-        .downcast_ref::<sqlx::Error>()
+    let err = err as &dyn std::any::Any;
+    err.downcast_ref::<sqlx::Error>()
         .is_some_and(is_unavailable)
+        || err
+            .downcast_ref::<tower_sessions::session::Error>()
+            .is_some_and(super::session_store::is_unavailable)
 }
 
 /// Session settings every connection gets, pooled or not.

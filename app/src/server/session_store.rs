@@ -55,8 +55,25 @@ impl DbSessionStore {
 /// Writes of the sliding expiry are skipped while it moved less than this.
 const EXPIRY_WRITE_GRANULARITY_SECONDS: i64 = 60;
 
+/// How a store error that means "the database cannot be reached" starts: tower-sessions carries
+/// store errors as strings, and such a request is answered 503 (try again), not 500.
+const UNAVAILABLE: &str = "database unavailable: ";
+
 fn backend(err: sqlx::Error) -> Error {
-    Error::Backend(err.to_string())
+    if super::db::is_unavailable(&err) {
+        Error::Backend(format!("{UNAVAILABLE}{err}"))
+    } else {
+        Error::Backend(err.to_string())
+    }
+}
+
+/// Whether a session error says the database could not be reached (see [`backend`]).
+pub fn is_unavailable(err: &tower_sessions::session::Error) -> bool {
+    matches!(
+        err,
+        tower_sessions::session::Error::Store(Error::Backend(message))
+            if message.starts_with(UNAVAILABLE)
+    )
 }
 
 /// What the database stores in place of a session id.

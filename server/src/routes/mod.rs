@@ -286,6 +286,16 @@ async fn require_session_for_pages(
                     .unwrap_or_else(|| urls::HOME.to_string());
                 return Redirect::to(&urls::sign_in_with_next(&here)).into_response();
             }
+            // The database is not answering: a signed-in person is still signed in, and is
+            // told to try again (as the API says with 503 + Retry-After), not sent to sign in.
+            Err(app::error::AppError::Unavailable) => {
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(header::RETRY_AFTER, "1")],
+                    "The console cannot reach its database right now. Try again in a moment.",
+                )
+                    .into_response();
+            }
             Err(err) => {
                 return (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response();
             }

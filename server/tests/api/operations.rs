@@ -98,7 +98,7 @@ async fn metrics_are_served_on_their_own_listener_and_never_on_the_public_port(b
 
 async fn a_database_that_cannot_be_reached_is_503_with_retry_after(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (_browser, token) = app.member_with_token("ada@example.com").await;
+    let (browser, token) = app.member_with_token("ada@example.com").await;
     let list = || {
         app.api(
             reqwest::Method::GET,
@@ -118,6 +118,16 @@ async fn a_database_that_cannot_be_reached_is_503_with_retry_after(backend: Back
     assert_eq!(body["error"]["code"], "unavailable", "{body}");
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 503);
+    // A console page with a session: the same "try again", not a sign-in redirect nor a 500.
+    let page = browser
+        .client
+        .get(browser.url("/credentials"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 503);
+    assert!(page.headers().contains_key("retry-after"));
+    assert!(page.text().await.unwrap().contains("Try again in a moment"));
 }
 
 async fn replicas_starting_together_on_an_empty_database_set_up_one_organisation(backend: Backend) {
