@@ -11,9 +11,9 @@ Checks:
  3. a key revoked through one replica is refused by the other on the next request;
  4. kill -9 of a replica under a write load through the proxy: every acknowledged write is
     present exactly once afterwards;
- 5. PostgreSQL restarted under a read load: no valid token ever gets 401; while it is down the
-    answers are 503 with Retry-After and come fast; requests succeed again within seconds,
-    with no replica restarted;
+ 5. PostgreSQL restarted under a read load (the API with a token, a console page with a
+    session): no valid credential is ever refused; while it is down the answers are 503 with
+    Retry-After and come fast; requests succeed again within seconds, with no replica restarted;
  6. PostgreSQL frozen (SIGSTOP: a black hole, nothing answers) under a read load: the same
     three promises as 5;
  7. SIGTERM with a request in flight: the request completes, then the replica exits, within
@@ -196,8 +196,9 @@ def run_checks():
           f"replica 2 before {before}, revoke on replica 1 {status}, replica 2 after {after}")
 
     write_load_with_a_replica_killed(owner)
-    postgres_restart_under_load(owner)
-    postgres_frozen_under_load(owner)
+    readers = readers_for(owner, browser)
+    postgres_restart_under_load(readers)
+    postgres_frozen_under_load(readers)
 
     sigterm_drains_a_request_in_flight(owner)
 
@@ -299,27 +300,26 @@ def write_load_with_a_replica_killed(owner):
           f"{len(accounts) - len(acknowledged_accounts)} unacknowledged accounts exist; outcomes {outcomes}")
 
 
-def read_load_during(owner, fault):
-    """Four readers with a valid token through the proxy: reading for 1.5 s, then while
-    `fault()` runs, then 8 s more. Returns (results, fault started, fault ended); a result is
-    (start, end, status, Retry-After)."""
-    results = []
+def read_load_during(readers, fault):
+    """Four threads per reader (name -> a function returning (status, Retry-After)) through the
+    proxy: reading for 1.5 s, then while `fault()` runs, then 8 s more. Returns (results per
+    reader name, fault started, fault ended); a result is (start, end, status, Retry-After)."""
+    results = {name: [] for name in readers}
     lock = threading.Lock()
     stop = threading.Event()
 
-    def reader():
+    def reader(name, read):
         while not stop.is_set():
             t0 = time.monotonic()
             try:
-                status, headers, _ = api(PROXY, owner, "GET", "/users/me")
-                retry = headers.get("retry-after")
+                status, retry = read()
             except OSError as e:
                 status, retry = type(e).__name__, None
             with lock:
-                results.append((t0, time.monotonic(), status, retry))
+                results[name].append((t0, time.monotonic(), status, retry))
             time.sleep(0.02)
 
-    threads = [threading.Thread(target=reader) for _ in range(4)]
+    threads = [threading.Thread(target=reader, args=item) for item in readers.items() for _ in range(4)]
     for t in threads:
         t.start()
     time.sleep(1.5)
@@ -333,51 +333,67 @@ def read_load_during(owner, fault):
     return results, down_at, up_at
 
 
-def database_outage(owner, what, fault, bound):
+def readers_for(owner, browser):
+    """What the outage checks read: the API with a valid token, a console page with a session."""
+
+    def api_read():
+        status, headers, _ = api(PROXY, owner, "GET", "/users/me")
+        return status, headers.get("retry-after")
+
+    def page_read():
+        status, headers, _ = browser.send(PROXY, "GET", "/credentials")
+        return status, headers.get("retry-after")
+
+    return {"API, bearer token": api_read, "console page, session": page_read}
+
+
+def database_outage(readers, what, fault, bound):
     """5 and 6. Readers through the proxy while the database is unavailable (`what`): no valid
-    token ever gets 401; every answer comes within `bound` seconds, failures as 503 with
-    Retry-After (no request held longer); requests succeed again within seconds, with no
-    replica restarted."""
+    token or session is ever refused (401, or a page sending the browser to sign in); every
+    answer comes within `bound` seconds, failures as 503 with Retry-After (no request held
+    longer); requests succeed again within seconds, with no replica restarted."""
     pids = {n: replica_pid(n) for n in (1, 2)}
-    results, down_at, up_at = read_load_during(owner, fault)
-    unauthorized = [r for r in results if r[2] == 401]
-    failed = [r for r in results if r[2] != 200]
-    bad_failures = [r for r in failed if not (r[2] == 503 and r[3])]
-    slowest_failure = max((r[1] - r[0] for r in failed), default=0.0)
-    slowest = max((r[1] - r[0] for r in results), default=0.0)
-    after_up = [r for r in results if r[0] >= up_at]
-    first_ok_after_up = next((r[1] for r in after_up if r[2] == 200), None)
-    last_failure = max((r[1] for r in failed), default=down_at)
-    recovered_in = (first_ok_after_up - up_at) if first_ok_after_up else None
+    by_reader, down_at, up_at = read_load_during(readers, fault)
     restarted = [n for n, pid in pids.items() if replica_pid(n) != pid]
-    statuses = {}
-    for r in results:
-        statuses[r[2]] = statuses.get(r[2], 0) + 1
-    check(f"{what}: no valid token gets 401", not unauthorized,
-          f"{len(results)} requests, statuses {statuses}")
-    check(f"{what}: failures are 503 + Retry-After, every answer within {bound:g} s",
-          not bad_failures and slowest <= bound,
-          f"{len(failed)} failed, {len(bad_failures)} not 503+Retry-After; slowest failure "
-          f"{slowest_failure:.2f} s, slowest answer {slowest:.2f} s")
-    check(f"{what}: requests succeed again within seconds, no replica restarted",
-          recovered_in is not None and recovered_in <= 5.0 and not restarted and last_failure - up_at <= 5.0,
-          f"first success {recovered_in if recovered_in is None else round(recovered_in, 2)} s after PostgreSQL was back, "
-          f"last failure {last_failure - up_at:.2f} s after; replicas restarted: {restarted or 'none'}")
+    for name, results in by_reader.items():
+        refused = [r for r in results if r[2] in (401, 302, 303)]
+        failed = [r for r in results if r[2] != 200]
+        bad_failures = [r for r in failed if not (r[2] == 503 and r[3])]
+        slowest_failure = max((r[1] - r[0] for r in failed), default=0.0)
+        slowest = max((r[1] - r[0] for r in results), default=0.0)
+        after_up = [r for r in results if r[0] >= up_at]
+        first_ok_after_up = next((r[1] for r in after_up if r[2] == 200), None)
+        last_failure = max((r[1] for r in failed), default=down_at)
+        recovered_in = (first_ok_after_up - up_at) if first_ok_after_up else None
+        statuses = {}
+        for r in results:
+            statuses[r[2]] = statuses.get(r[2], 0) + 1
+        label = f"{what} ({name})"
+        check(f"{label}: no valid credential is refused", not refused,
+              f"{len(results)} requests, statuses {statuses}")
+        check(f"{label}: failures are 503 + Retry-After, every answer within {bound:g} s",
+              not bad_failures and slowest <= bound,
+              f"{len(failed)} failed, {len(bad_failures)} not 503+Retry-After; slowest failure "
+              f"{slowest_failure:.2f} s, slowest answer {slowest:.2f} s")
+        check(f"{label}: requests succeed again within seconds, no replica restarted",
+              recovered_in is not None and recovered_in <= 5.0 and not restarted and last_failure - up_at <= 5.0,
+              f"first success {recovered_in if recovered_in is None else round(recovered_in, 2)} s after PostgreSQL was back, "
+              f"last failure {last_failure - up_at:.2f} s after; replicas restarted: {restarted or 'none'}")
 
 
-def postgres_restart_under_load(owner):
+def postgres_restart_under_load(readers):
     """5. PostgreSQL stopped for 4 s and started again: connections refused meanwhile."""
-    database_outage(owner, "PostgreSQL restart",
+    database_outage(readers, "PostgreSQL restart",
                     lambda: cluster("restart-postgres", env={"GATEHOUSE_PG_DOWN_SECONDS": "4"}),
                     bound=5.0)
 
 
-def postgres_frozen_under_load(owner):
+def postgres_frozen_under_load(readers):
     """6. PostgreSQL frozen for 12 s (SIGSTOP): open connections and new ones get no answer at
     all — a black hole, like a network partition — so only the replicas' own timeouts end a
     request. The token lookup gives up after LOOKUP_TIMEOUT_S; a request waits for at most two
     of those (the batch it queued behind, then its own)."""
-    database_outage(owner, "PostgreSQL frozen (black hole)",
+    database_outage(readers, "PostgreSQL frozen (black hole)",
                     lambda: cluster("freeze-postgres", env={"GATEHOUSE_PG_DOWN_SECONDS": "12"}),
                     bound=2 * LOOKUP_TIMEOUT_S + 1.0)
 

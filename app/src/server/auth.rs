@@ -89,11 +89,22 @@ pub fn app_state() -> Result<AppState, AppError> {
         .ok_or_else(|| internal_error("finding the app state", &"missing context"))
 }
 
-/// Sets the HTTP status of the current server-function response to match `err`.
+/// Sets the HTTP status of the current server-function response (or page) to match `err`, with
+/// `Retry-After` where the answer is "try again" (as the HTTP API does).
 pub fn refuse(err: AppError) -> AppError {
     if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
         if let Ok(status) = http::StatusCode::from_u16(err.status()) {
             options.set_status(status);
+        }
+        let retry_after = match &err {
+            AppError::Unavailable => Some(1),
+            AppError::RateLimited {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            options.insert_header(http::header::RETRY_AFTER, seconds.into());
         }
     }
     err

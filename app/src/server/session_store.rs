@@ -59,8 +59,28 @@ const EXPIRY_WRITE_GRANULARITY_SECONDS: i64 = 60;
 /// store errors as strings, and such a request is answered 503 (try again), not 500.
 const UNAVAILABLE: &str = "database unavailable: ";
 
+tokio::task_local! {
+    /// Set when this request's session store could not reach the database (see
+    /// [`noting_unavailability`]).
+    static UNAVAILABLE_SEEN: std::cell::Cell<bool>;
+}
+
+/// Runs a request, and says whether its session store failed to reach the database meanwhile.
+/// tower-sessions turns a failed save (after the handler: the sliding expiry) into an empty 500
+/// of its own; with this, the server can answer such a request like every other one while the
+/// database is down — 503, try again.
+pub async fn noting_unavailability<F: std::future::Future>(request: F) -> (F::Output, bool) {
+    UNAVAILABLE_SEEN
+        .scope(std::cell::Cell::new(false), async {
+            let output = request.await;
+            (output, UNAVAILABLE_SEEN.with(std::cell::Cell::get))
+        })
+        .await
+}
+
 fn backend(err: sqlx::Error) -> Error {
     if super::db::is_unavailable(&err) {
+        let _ = UNAVAILABLE_SEEN.try_with(|seen| seen.set(true));
         Error::Backend(format!("{UNAVAILABLE}{err}"))
     } else {
         Error::Backend(err.to_string())

@@ -110,6 +110,7 @@ pub fn router(state: ServerState, sessions: SessionSettings) -> Router {
             sessions.request_timeout,
         ))
         .layer(session_layer)
+        .layer(middleware::from_fn(answer_database_outages))
         // Outside the session layer: a page loads dozens of chunks, and none of them needs the
         // session loaded from the database, re-saved, or a Set-Cookie on a cacheable response.
         .merge(bundle_router(&state))
@@ -265,6 +266,48 @@ async fn server_fn_status_from_error(request: Request, next: Next) -> Response {
 
 /// Console pages are not rendered for anonymous visitors: they are sent to sign in and
 /// brought back afterwards.
+/// How requests are answered while the database is not answering, from outside the session
+/// layer (so loading and saving the session are covered too):
+/// - a console page gets at most [`PAGE_DEADLINE`], then "try again" (503 + Retry-After);
+/// - tower-sessions' own empty 500 for a session it could not save (the sliding expiry, written
+///   after the page was made) becomes that same "try again".
+async fn answer_database_outages(request: Request, next: Next) -> Response {
+    let page =
+        request.method() == axum::http::Method::GET && urls::is_console_page(request.uri().path());
+    let run = app::server::session_store::noting_unavailability(next.run(request));
+    let (response, unavailable) = if page {
+        match tokio::time::timeout(PAGE_DEADLINE, run).await {
+            Ok(answered) => answered,
+            Err(_) => {
+                tracing::warn!("a console page was not ready within {PAGE_DEADLINE:?}");
+                return database_unavailable();
+            }
+        }
+    } else {
+        run.await
+    };
+    if unavailable && response.status() == StatusCode::INTERNAL_SERVER_ERROR {
+        return database_unavailable();
+    }
+    response
+}
+
+/// A console page answered while the database is not answering.
+fn database_unavailable() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "1")],
+        "The console cannot reach its database right now. Try again in a moment.",
+    )
+        .into_response()
+}
+
+/// How long a console page may take, session included. Its queries normally take milliseconds;
+/// one that was already running when the database stopped answering has no timeout of its own,
+/// so the page gives up here and says "try again" instead of holding the request until the
+/// database comes back (the fault suite freezes PostgreSQL to check it).
+const PAGE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
 async fn require_session_for_pages(
     State(state): State<ServerState>,
     session: tower_sessions::Session,
@@ -288,14 +331,7 @@ async fn require_session_for_pages(
             }
             // The database is not answering: a signed-in person is still signed in, and is
             // told to try again (as the API says with 503 + Retry-After), not sent to sign in.
-            Err(app::error::AppError::Unavailable) => {
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    [(header::RETRY_AFTER, "1")],
-                    "The console cannot reach its database right now. Try again in a moment.",
-                )
-                    .into_response();
-            }
+            Err(app::error::AppError::Unavailable) => return database_unavailable(),
             Err(err) => {
                 return (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response();
             }

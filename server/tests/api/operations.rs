@@ -128,6 +128,10 @@ async fn a_database_that_cannot_be_reached_is_503_with_retry_after(backend: Back
     assert_eq!(page.status(), 503);
     assert!(page.headers().contains_key("retry-after"));
     assert!(page.text().await.unwrap().contains("Try again in a moment"));
+    // A server function with that session (what the console's islands call): the same.
+    let call = browser.me(None).await;
+    assert_eq!(call.status(), 503);
+    assert!(call.headers().contains_key("retry-after"));
 }
 
 async fn replicas_starting_together_on_an_empty_database_set_up_one_organisation(backend: Backend) {
