@@ -166,12 +166,7 @@ async fn malformed_tokens_get_401_without_a_database_write(backend: Backend) {
 async fn a_browser_session_does_not_authenticate_the_api(backend: Backend) {
     let app = spawn_app(backend).await;
     app.sign_in_as("ada@example.com", "/").await;
-    let response = app
-        .client
-        .get(app.url("/api/v1/users/me"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get("/api/v1/users/me").await;
     assert_eq!(response.status(), 401);
 }
 

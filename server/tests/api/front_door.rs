@@ -127,7 +127,7 @@ async fn hostile_signature_references_are_refused_and_never_stall_the_server(bac
     });
     let posts: Vec<_> = posts.collect();
     let started = Instant::now();
-    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let health = app.get("/healthz").await;
     assert_eq!(health.status(), 200);
     for post in posts {
         let status = tokio::time::timeout(Duration::from_secs(20), post)
@@ -157,7 +157,7 @@ async fn sign_in_requests_over_the_limit_get_429_with_retry_after(backend: Backe
     // The ACS counts against the same allowance.
     let acs = app.post_saml_response("bm90IHhtbA==").await;
     assert_eq!(acs.status(), 400);
-    let refused = app.client.get(app.url("/saml/login")).send().await.unwrap();
+    let refused = app.get("/saml/login").await;
     assert_eq!(refused.status(), 429);
     let retry: u64 = refused.headers()["retry-after"]
         .to_str()
@@ -170,15 +170,7 @@ async fn sign_in_requests_over_the_limit_get_429_with_retry_after(backend: Backe
     assert_eq!(app.count("saml_requests").await, 2);
     // The next minute, the address may try again.
     app.advance(60);
-    assert_eq!(
-        app.client
-            .get(app.url("/saml/login"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        303
-    );
+    assert_eq!(app.get("/saml/login").await.status(), 303);
 }
 
 async fn repeated_bad_tokens_get_429_and_then_even_a_good_token_waits(backend: Backend) {
@@ -264,7 +256,7 @@ async fn pages_carry_a_csp_whose_nonce_is_on_every_inline_script(backend: Backen
     let app = spawn_app(backend).await;
     app.sign_in_as("ada@example.com", "/").await;
     for path in ["/signin", "/credentials", "/iam/service-accounts"] {
-        let page = app.client.get(app.url(path)).send().await.unwrap();
+        let page = app.get(path).await;
         assert_eq!(page.status(), 200, "{path}");
         let headers = page.headers().clone();
         let csp = headers["content-security-policy"]
@@ -305,8 +297,8 @@ async fn pages_carry_a_csp_whose_nonce_is_on_every_inline_script(backend: Backen
     assert_eq!(created.headers()["cache-control"], "no-store");
     // Each response has its own nonce.
     let csp = |r: &reqwest::Response| r.headers()["content-security-policy"].clone();
-    let a = app.client.get(app.url("/signin")).send().await.unwrap();
-    let b = app.client.get(app.url("/signin")).send().await.unwrap();
+    let a = app.get("/signin").await;
+    let b = app.get("/signin").await;
     assert_ne!(csp(&a), csp(&b));
 }
 
@@ -317,13 +309,13 @@ async fn hsts_is_sent_only_for_an_https_public_url(backend: Backend) {
         &[("GATEHOUSE_PUBLIC_URL", "https://127.0.0.1:8443")],
     )
     .await;
-    let page = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let page = app.get("/healthz").await;
     assert_eq!(
         page.headers()["strict-transport-security"],
         "max-age=31536000; includeSubDomains"
     );
     // And the sign-in binding cookie survives the IdP's cross-site POST.
-    let login = app.client.get(app.url("/saml/login")).send().await.unwrap();
+    let login = app.get("/saml/login").await;
     let cookie = login
         .headers()
         .get_all("set-cookie")
@@ -465,14 +457,14 @@ async fn session_ids_are_stored_only_as_hashes(backend: Backend) {
 async fn static_files_are_served_without_touching_the_session(backend: Backend) {
     let app = spawn_app(backend).await;
     app.sign_in_as("ada@example.com", "/").await;
-    let page = app.client.get(app.url("/")).send().await.unwrap();
+    let page = app.get("/").await;
     assert_eq!(page.status(), 200);
     assert!(
         session_cookie(&page).is_some(),
         "a page refreshes the session cookie, so the browser does send one"
     );
     for path in ["/pkg/gatehouse.css", "/pkg/no-such-chunk.wasm"] {
-        let asset = app.client.get(app.url(path)).send().await.unwrap();
+        let asset = app.get(path).await;
         assert!(session_cookie(&asset).is_none(), "{path} set a cookie");
     }
 }
@@ -669,7 +661,7 @@ async fn pages_are_compressed_when_asked_and_json_never(backend: Backend) {
                 .unwrap();
             assert!(text.contains("EntityDescriptor"), "{path}");
         }
-        let plain = app.client.get(app.url(path)).send().await.unwrap();
+        let plain = app.get(path).await;
         assert!(
             plain.headers().get("content-encoding").is_none(),
             "not asked, not sent"
@@ -702,11 +694,6 @@ async fn pages_are_compressed_when_asked_and_json_never(backend: Backend) {
         "a new token is never compressed"
     );
     // Without cargo-leptos' hash file (a plain cargo build) the names carry no hash: revalidated.
-    let asset = app
-        .client
-        .get(app.url("/pkg/gatehouse.css"))
-        .send()
-        .await
-        .unwrap();
+    let asset = app.get("/pkg/gatehouse.css").await;
     assert_eq!(asset.headers()["cache-control"], "no-cache");
 }

@@ -256,6 +256,15 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// `GET path` with this client's cookies (redirects not followed).
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
     /// Starts SP-initiated login; returns the AuthnRequest the IdP receives and its query.
     pub async fn start_login(&self, next: &str) -> (RequestInfo, String) {
         let response = self

@@ -12,7 +12,7 @@ on_both_backends!(
 
 async fn readyz_says_ready_only_when_the_schema_is_the_one_this_binary_expects(backend: Backend) {
     let app = spawn_app(backend).await;
-    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200);
     assert_eq!(ready.text().await.unwrap(), "ready");
 
@@ -25,13 +25,13 @@ async fn readyz_says_ready_only_when_the_schema_is_the_one_this_binary_expects(b
     .execute(app.state.app.db.pool())
     .await
     .unwrap();
-    let not_ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let not_ready = app.get("/readyz").await;
     assert_eq!(not_ready.status(), 503);
     assert!(not_ready.headers().contains_key("retry-after"));
     let body = not_ready.text().await.unwrap();
     assert!(body.contains("migrations"), "{body}");
     // Liveness is a different question: the process is up.
-    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let health = app.get("/healthz").await;
     assert_eq!(health.status(), 200);
 }
 
@@ -52,7 +52,7 @@ async fn metrics_are_served_on_their_own_listener_and_never_on_the_public_port(b
         .unwrap();
     assert_eq!(refused.status(), 400);
 
-    let public = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let public = app.get("/metrics").await;
     assert_ne!(public.status(), 200, "no metrics on the public port");
 
     let scrape = reqwest::get(&metrics_url).await.unwrap();
@@ -81,12 +81,7 @@ async fn metrics_are_served_on_their_own_listener_and_never_on_the_public_port(b
         assert!(text.contains(series), "missing {series} in\n{text}");
     }
     // Paths are labelled by route pattern, never by what the client sent.
-    let _ = app
-        .client
-        .get(app.url("/no/such/page/made-up-by-a-client"))
-        .send()
-        .await
-        .unwrap();
+    let _ = app.get("/no/such/page/made-up-by-a-client").await;
     let text = reqwest::get(&metrics_url)
         .await
         .unwrap()
@@ -116,15 +111,10 @@ async fn a_database_that_cannot_be_reached_is_503_with_retry_after(backend: Back
     assert!(refused.headers().contains_key("retry-after"));
     let body: serde_json::Value = refused.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unavailable", "{body}");
-    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 503);
     // A console page with a session: the same "try again", not a sign-in redirect nor a 500.
-    let page = browser
-        .client
-        .get(browser.url("/credentials"))
-        .send()
-        .await
-        .unwrap();
+    let page = browser.get("/credentials").await;
     assert_eq!(page.status(), 503);
     assert!(page.headers().contains_key("retry-after"));
     assert!(page.text().await.unwrap().contains("Try again in a moment"));
@@ -148,7 +138,7 @@ async fn replicas_starting_together_on_an_empty_database_set_up_one_organisation
         .unwrap();
     assert_eq!(orgs, 1);
     for app in [&a, &b] {
-        let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+        let ready = app.get("/readyz").await;
         assert_eq!(ready.status(), 200);
     }
 }

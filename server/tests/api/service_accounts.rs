@@ -871,12 +871,7 @@ async fn a_hostile_filter_in_the_address_stays_data_in_the_keys_island(backend: 
     let query: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("email", hostile)
         .finish();
-    let response = owner
-        .client
-        .get(owner.url(&format!("/iam/api-keys?{query}")))
-        .send()
-        .await
-        .unwrap();
+    let response = owner.get(&format!("/iam/api-keys?{query}")).await;
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
     assert!(

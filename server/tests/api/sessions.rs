@@ -99,7 +99,7 @@ async fn console_pages_send_anonymous_visitors_to_sign_in_and_back(backend: Back
         ("/credentials", "/signin?next=/credentials"),
         ("/iam?tab=users", "/signin?next=/iam%3Ftab%3Dusers"),
     ] {
-        let response = app.client.get(app.url(path)).send().await.unwrap();
+        let response = app.get(path).await;
         assert_eq!(response.status(), 303, "{path}");
         assert_eq!(location(&response), expected);
     }
@@ -107,12 +107,7 @@ async fn console_pages_send_anonymous_visitors_to_sign_in_and_back(backend: Back
 
 async fn the_sign_in_page_is_public(backend: Backend) {
     let app = spawn_app(backend).await;
-    let page = app
-        .client
-        .get(app.url("/signin?next=/credentials"))
-        .send()
-        .await
-        .unwrap();
+    let page = app.get("/signin?next=/credentials").await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("Sign in with SSO"), "{html}");
@@ -171,11 +166,6 @@ async fn a_removed_user_loses_their_session_at_once(backend: Backend) {
         .await;
     assert_eq!(removed.status(), 204);
     assert_eq!(app.me(Some(&cookie)).await.status(), 401);
-    let page = app
-        .client
-        .get(app.url("/credentials"))
-        .send()
-        .await
-        .unwrap();
+    let page = app.get("/credentials").await;
     assert_eq!(page.status(), 303);
 }

@@ -69,7 +69,7 @@ async fn a_hostile_display_name_stays_text_in_the_page(backend: Backend) {
         set_attribute(r, "displayName", &[escaped])
     });
     assert_eq!(app.post_saml_response(&b64(xml)).await.status(), 303);
-    let page = app.client.get(app.url("/")).send().await.unwrap();
+    let page = app.get("/").await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(!html.contains(hostile), "the name went out unescaped");
@@ -182,12 +182,7 @@ async fn idp_initiated_sign_in_when_enabled_is_guarded_only_by_the_replay_cache(
 
 async fn sp_metadata_is_served_as_saml_metadata(backend: Backend) {
     let app = spawn_app(backend).await;
-    let response = app
-        .client
-        .get(app.url("/saml/metadata"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get("/saml/metadata").await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.headers()["content-type"],
@@ -236,12 +231,7 @@ async fn an_owner_signs_in_and_lands_on_next(backend: Backend) {
     assert_eq!(me["org_id"], app.state.app.org.id);
     assert_eq!(app.count("users").await, 1);
 
-    let page = app
-        .client
-        .get(app.url("/credentials"))
-        .send()
-        .await
-        .unwrap();
+    let page = app.get("/credentials").await;
     assert_eq!(page.status(), 200, "a signed-in user gets the page");
 }
 

@@ -47,15 +47,7 @@ fn raw_value<'a>(query: &'a str, name: &str) -> Option<&'a str> {
 /// Verifies a Redirect-binding signature with the certificate in our SP metadata, using
 /// OpenSSL's verifier directly (not the code that signed).
 async fn assert_signed_by_our_metadata_certificate(app: &TestApp, url: &url::Url) {
-    let metadata = app
-        .client
-        .get(app.url("/saml/metadata"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metadata = app.get("/saml/metadata").await.text().await.unwrap();
     let start = metadata.find("X509Certificate>").unwrap() + "X509Certificate>".len();
     let end = start + metadata[start..].find('<').unwrap();
     let der = base64::engine::general_purpose::STANDARD
