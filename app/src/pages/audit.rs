@@ -105,28 +105,28 @@ fn AuditLog() -> impl IntoView {
                 let older = page.next_paging_token.map(|token| here.older(token).href());
                 let newer = here.newer().map(|view| view.href());
                 view! {
-                        <TableScroll label="Audit log"><table class="table" data-testid="audit-table">
-                            <thead><tr><th>"Time"</th><th>"Actor"</th><th>"Action"</th><th>"Target"</th><th>"Detail"</th><th>"Source IP"</th><th>"Request id"</th></tr></thead>
-                            <tbody>
-                                {page.results.into_iter().map(|e| view! {
-                                    <tr>
-                                        <td>{format_timestamp(e.at)}</td>
-                                        <td>{e.actor}{e.actor_token.map(|t| view! { <br/><span class="hint">"key …"{t}</span> })}</td>
-                                        <td><code>{e.action}</code></td>
-                                        <td>{e.target.unwrap_or_default()}</td>
-                                        <td>{e.detail.unwrap_or_default()}</td>
-                                        <td class="hint">{e.source_ip.unwrap_or_default()}</td>
-                                        <td class="hint"><code class="request-id">{e.request_id.unwrap_or_default()}</code></td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table></TableScroll>
-                        <nav class="pager" aria-label="Audit log pages">
-                            {newer.map(|href| view! { <a class="btn btn-small" href=href>"Newer"</a> })}
-                            {older.map(|href| view! { <a class="btn btn-small" href=href>"Older"</a> })}
-                        </nav>
-                    }
-                    .into_any()
+                    <TableScroll label="Audit log"><table class="table" data-testid="audit-table">
+                        <thead><tr><th>"Time"</th><th>"Actor"</th><th>"Action"</th><th>"Target"</th><th>"Detail"</th><th>"Source IP"</th><th>"Request id"</th></tr></thead>
+                        <tbody>
+                            {page.results.into_iter().map(|e| view! {
+                                <tr>
+                                    <td>{format_timestamp(e.at)}</td>
+                                    <td>{e.actor}{e.actor_token.map(|t| view! { <br/><span class="hint">"key …"{t}</span> })}</td>
+                                    <td><code>{e.action}</code></td>
+                                    <td>{e.target.unwrap_or_default()}</td>
+                                    <td>{e.detail.unwrap_or_default()}</td>
+                                    <td class="hint">{e.source_ip.unwrap_or_default()}</td>
+                                    <td class="hint"><code class="request-id">{e.request_id.unwrap_or_default()}</code></td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table></TableScroll>
+                    <nav class="pager" aria-label="Audit log pages">
+                        {newer.map(|href| view! { <a class="btn btn-small" href=href>"Newer"</a> })}
+                        {older.map(|href| view! { <a class="btn btn-small" href=href>"Older"</a> })}
+                    </nav>
+                }
+                .into_any()
             }
             Err(error) => view! { <ErrorBox error /> }.into_any(),
         }
