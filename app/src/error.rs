@@ -55,6 +55,17 @@ impl AppError {
             AppError::Internal { .. } | AppError::Transport(_) => 500,
         }
     }
+
+    /// How long to wait before trying again (`Retry-After`), for the errors that mean "later".
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            AppError::Unavailable => Some(1),
+            _ => None,
+        }
+    }
 }
 
 const CODES: &[&str] = &[

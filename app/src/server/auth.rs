@@ -96,14 +96,7 @@ pub fn refuse(err: AppError) -> AppError {
         if let Ok(status) = http::StatusCode::from_u16(err.status()) {
             options.set_status(status);
         }
-        let retry_after = match &err {
-            AppError::Unavailable => Some(1),
-            AppError::RateLimited {
-                retry_after_seconds,
-            } => Some(*retry_after_seconds),
-            _ => None,
-        };
-        if let Some(seconds) = retry_after {
+        if let Some(seconds) = err.retry_after_seconds() {
             options.insert_header(http::header::RETRY_AFTER, seconds.into());
         }
     }

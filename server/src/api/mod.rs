@@ -149,22 +149,14 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
-        match &self.error {
-            AppError::Unauthorized => {
-                headers.insert(
-                    header::WWW_AUTHENTICATE,
-                    header::HeaderValue::from_static("Bearer"),
-                );
-            }
-            AppError::RateLimited {
-                retry_after_seconds,
-            } => {
-                headers.insert(header::RETRY_AFTER, (*retry_after_seconds).into());
-            }
-            AppError::Unavailable => {
-                headers.insert(header::RETRY_AFTER, 1u64.into());
-            }
-            _ => {}
+        if matches!(self.error, AppError::Unauthorized) {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        if let Some(seconds) = self.error.retry_after_seconds() {
+            headers.insert(header::RETRY_AFTER, seconds.into());
         }
         response
     }

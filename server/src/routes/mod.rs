@@ -264,16 +264,13 @@ async fn server_fn_status_from_error(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(body))
 }
 
-/// Console pages are not rendered for anonymous visitors: they are sent to sign in and
-/// brought back afterwards.
 /// How requests are answered while the database is not answering, from outside the session
 /// layer (so loading and saving the session are covered too):
 /// - a console page gets at most [`PAGE_DEADLINE`], then "try again" (503 + Retry-After);
 /// - tower-sessions' own empty 500 for a session it could not save (the sliding expiry, written
 ///   after the page was made) becomes that same "try again".
 async fn answer_database_outages(request: Request, next: Next) -> Response {
-    let page =
-        request.method() == axum::http::Method::GET && urls::is_console_page(request.uri().path());
+    let page = is_console_page_request(&request);
     let run = app::server::session_store::noting_unavailability(next.run(request));
     let (response, unavailable) = if page {
         match tokio::time::timeout(PAGE_DEADLINE, run).await {
@@ -292,11 +289,19 @@ async fn answer_database_outages(request: Request, next: Next) -> Response {
     response
 }
 
+/// A browser asking for a console page (what the page guard and the page deadline apply to).
+fn is_console_page_request(request: &Request) -> bool {
+    request.method() == axum::http::Method::GET && urls::is_console_page(request.uri().path())
+}
+
 /// A console page answered while the database is not answering.
 fn database_unavailable() -> Response {
+    let retry_after = app::error::AppError::Unavailable
+        .retry_after_seconds()
+        .unwrap_or(1);
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        [(header::RETRY_AFTER, "1")],
+        [(header::RETRY_AFTER, retry_after.to_string())],
         "The console cannot reach its database right now. Try again in a moment.",
     )
         .into_response()
@@ -308,13 +313,15 @@ fn database_unavailable() -> Response {
 /// database comes back (the fault suite freezes PostgreSQL to check it).
 const PAGE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// Console pages are not rendered for anonymous visitors: they are sent to sign in and
+/// brought back afterwards.
 async fn require_session_for_pages(
     State(state): State<ServerState>,
     session: tower_sessions::Session,
     mut request: Request,
     next: Next,
 ) -> Response {
-    if request.method() == axum::http::Method::GET && urls::is_console_page(request.uri().path()) {
+    if is_console_page_request(&request) {
         match auth::session_user(&state.app, &session).await {
             // The console layout renders who is signed in from this (no second lookup; the
             // frame is server HTML, so nothing of it goes to the browser but the page).
